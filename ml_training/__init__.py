@@ -1,0 +1,1 @@
+"""Training code for the Percha clothing classifier (plain Python + TensorFlow, no Django)."""

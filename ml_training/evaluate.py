@@ -1,0 +1,64 @@
+"""Figures for one trained model on the held-out test set: accuracy, loss, per class, speed."""
+
+from __future__ import annotations
+
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ml_training.labels import CLASS_NAMES
+
+
+def predict_probabilities(model: keras.Model, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    """Softmax outputs for many images, batched without Keras' per-call overhead."""
+    call = tf.function(lambda batch: model(batch, training=False), reduce_retracing=True)
+    parts = [call(tf.constant(x[i : i + batch_size])).numpy() for i in range(0, len(x), batch_size)]
+    return np.concatenate(parts) if parts else np.zeros((0, model.output_shape[-1]), np.float32)
+
+
+def classification_metrics(probabilities: np.ndarray, labels: np.ndarray) -> dict:
+    """Accuracy, cross-entropy and per-class accuracy, plus the confusion matrix."""
+    predicted = probabilities.argmax(axis=1)
+    eps = 1e-7
+    loss = float(-np.mean(np.log(probabilities[np.arange(len(labels)), labels] + eps)))
+    num_classes = probabilities.shape[1]
+    confusion = np.zeros((num_classes, num_classes), dtype=int)
+    np.add.at(confusion, (labels, predicted), 1)
+    per_class = {
+        CLASS_NAMES[k] if k < len(CLASS_NAMES) else str(k): float(
+            confusion[k, k] / max(confusion[k].sum(), 1)
+        )
+        for k in range(num_classes)
+    }
+    return {
+        "accuracy": float((predicted == labels).mean()),
+        "loss": loss,
+        "per_class_accuracy": per_class,
+        "confusion_matrix": confusion.tolist(),
+    }
+
+
+def _median_seconds(fn, repeats: int) -> float:
+    fn()  # warm-up (tracing, allocation)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def inference_timings(model: keras.Model, x: np.ndarray) -> dict:
+    """Median single-image latency (compiled call) and batch throughput on this machine."""
+    call = tf.function(lambda batch: model(batch, training=False))
+    one = tf.constant(x[:1])
+    batch = tf.constant(x[:1000])
+    single = _median_seconds(lambda: call(one).numpy(), repeats=200)
+    batch_s = _median_seconds(lambda: call(batch).numpy(), repeats=10)
+    return {
+        "single_image_ms": single * 1000,
+        "batch_1000_ms": batch_s * 1000,
+        "batch_images_per_s": 1000 / batch_s,
+    }

@@ -1,0 +1,207 @@
+"""Train one model or the course's six, each into its own run folder.
+
+    python -m ml_training.train --model cnn_dropout --augment --data-dir ../shared/datasets/fashion-mnist
+    python -m ml_training.train --all          # dense, cnn, cnn_dropout × (plain, augmented)
+    python -m ml_training.train --production   # the store's model (augmented, cosine schedule)
+
+A run folder (``ml_training/runs/<model>-<plain|augmented>/``, kept out of git) holds
+``model.keras``, ``history.json``, ``metrics.json`` and ``test_probabilities.npy``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ml_training import architectures, augment, data, evaluate
+
+RUNS_DIR = Path(__file__).resolve().parent / "runs"
+SEED = 42
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How one model is trained; the course models use the course's plain Adam."""
+
+    max_epochs: int
+    patience: int
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    cosine: bool = False  # cosine decay with warm-up instead of a constant rate
+    augment_preset: str = "course"
+
+
+RECIPES = {
+    "dense": Recipe(max_epochs=60, patience=6),
+    "cnn": Recipe(max_epochs=40, patience=5),
+    "cnn_dropout": Recipe(max_epochs=40, patience=5),
+    "production": Recipe(
+        max_epochs=30, patience=30, learning_rate=3e-3, cosine=True, augment_preset="light"
+    ),
+}
+
+
+def run_name(model_name: str, augmented: bool) -> str:
+    return f"{model_name}-{'augmented' if augmented else 'plain'}"
+
+
+def code_version() -> str:
+    """The git commit the code was trained from (with '+dirty' for uncommitted changes)."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "ml_training"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    return (sha or "uncommitted") + ("+dirty" if dirty else "")
+
+
+def make_dataset(split: data.Split, batch_size: int, augmented: bool, preset: str, shuffle: bool):
+    ds = tf.data.Dataset.from_tensor_slices((split.x, split.y))
+    if shuffle:
+        ds = ds.shuffle(len(split.x), seed=SEED, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
+    if augmented:
+        layer = augment.augmenter(preset, seed=SEED)
+        ds = ds.map(lambda x, y: (layer(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _optimizer(recipe: Recipe, steps_per_epoch: int, epochs: int) -> keras.optimizers.Optimizer:
+    if not recipe.cosine:
+        return keras.optimizers.Adam(recipe.learning_rate)
+    warmup = steps_per_epoch
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=recipe.learning_rate / 10,
+        decay_steps=max(steps_per_epoch * epochs - warmup, 1),
+        warmup_target=recipe.learning_rate,
+        warmup_steps=warmup,
+    )
+    return keras.optimizers.AdamW(schedule, weight_decay=1e-4)
+
+
+def train(
+    model_name: str,
+    augmented: bool,
+    dataset: data.FashionMNIST,
+    runs_dir: Path = RUNS_DIR,
+    epochs: int | None = None,
+    verbose: int | str = "auto",
+) -> Path:
+    """Train, evaluate on the test set and write the run folder; returns its path."""
+    keras.utils.set_random_seed(SEED)
+    recipe = RECIPES[model_name]
+    max_epochs = epochs or recipe.max_epochs
+    run_dir = runs_dir / run_name(model_name, augmented)
+    run_dir.mkdir(parents=True, exist_ok=True)
+
+    model = architectures.build(model_name)
+    train_ds = make_dataset(
+        dataset.train, recipe.batch_size, augmented, recipe.augment_preset, shuffle=True
+    )
+    val_ds = make_dataset(dataset.validation, 1024, False, recipe.augment_preset, shuffle=False)
+    steps = int(np.ceil(len(dataset.train.x) / recipe.batch_size))
+    model.compile(
+        optimizer=_optimizer(recipe, steps, max_epochs),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    stop = keras.callbacks.EarlyStopping(
+        monitor="val_accuracy", patience=recipe.patience, restore_best_weights=True
+    )
+    if verbose == "auto":
+        verbose = 1 if sys.stdout.isatty() else 2
+    print(f"== {run_dir.name}: {model.count_params():,} parameters, up to {max_epochs} epochs")
+    start = time.perf_counter()
+    history = model.fit(
+        train_ds, validation_data=val_ds, epochs=max_epochs, callbacks=[stop], verbose=verbose
+    )
+    train_seconds = time.perf_counter() - start
+
+    probabilities = evaluate.predict_probabilities(model, dataset.test.x)
+    test = evaluate.classification_metrics(probabilities, dataset.test.y)
+    val_probabilities = evaluate.predict_probabilities(model, dataset.validation.x)
+    val_accuracy = float((val_probabilities.argmax(1) == dataset.validation.y).mean())
+    metrics = {
+        "run": run_dir.name,
+        "model": model_name,
+        "augmented": augmented,
+        "parameters": int(model.count_params()),
+        "epochs_run": len(history.history["loss"]),
+        "best_epoch": int(np.argmax(history.history["val_accuracy"])) + 1,
+        "train_seconds": train_seconds,
+        "train_images": len(dataset.train.x),
+        "validation_accuracy": val_accuracy,
+        "test_accuracy": test["accuracy"],
+        "test_loss": test["loss"],
+        "per_class_accuracy": test["per_class_accuracy"],
+        "confusion_matrix": test["confusion_matrix"],
+        "inference": evaluate.inference_timings(model, dataset.test.x),
+        "recipe": asdict(recipe),
+        "seed": SEED,
+        "data_source": dataset.source,
+        "data_sha256": dataset.checksum,
+        "code_version": code_version(),
+        "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, "
+        f"{len(tf.config.list_physical_devices('CPU'))} CPU device, "
+        f"{len(tf.config.list_physical_devices('GPU'))} GPU",
+        "trained_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "tensorflow": tf.__version__,
+    }
+    model.save(run_dir / "model.keras")
+    np.save(run_dir / "test_probabilities.npy", probabilities.astype(np.float32))
+    (run_dir / "history.json").write_text(json.dumps(history.history, indent=1))
+    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    print(
+        f"== {run_dir.name}: test accuracy {test['accuracy']:.4f}, "
+        f"validation {val_accuracy:.4f}, {train_seconds / 60:.1f} min"
+    )
+    return run_dir
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--model", choices=sorted(architectures.BUILDERS))
+    which.add_argument("--all", action="store_true", help="the six course models")
+    which.add_argument("--production", action="store_true", help="the store's model")
+    parser.add_argument("--augment", action="store_true", help="with data augmentation")
+    parser.add_argument("--data-dir", help="folder of the IDX .gz files (else FASHION_MNIST_DIR)")
+    parser.add_argument("--runs-dir", type=Path, default=RUNS_DIR)
+    parser.add_argument("--epochs", type=int, help="override the recipe's maximum epochs")
+    parser.add_argument("--limit", type=int, help="train on the first N images only (smoke runs)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    dataset = data.load(args.data_dir, limit=args.limit)
+    if args.all:
+        jobs = [(m, a) for m in architectures.COURSE_MODELS for a in (False, True)]
+    elif args.production:
+        jobs = [("production", True)]
+    else:
+        jobs = [(args.model, args.augment)]
+    for model_name, augmented in jobs:
+        train(model_name, augmented, dataset, args.runs_dir, epochs=args.epochs)
+
+
+if __name__ == "__main__":
+    main()

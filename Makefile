@@ -1,0 +1,55 @@
+# Percha: the store, its tests and its model. `make help` lists the targets.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FASHION_MNIST_DIR ?= $(abspath ../shared/datasets/fashion-mnist)
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
+export FASHION_MNIST_DIR
+
+.PHONY: help install install-dev run test test-fast lint train train-production export report worker clean
+
+help:
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+install: $(BIN)/python ## the store's runtime dependencies
+	$(BIN)/pip install -q -r requirements.txt
+
+install-dev: $(BIN)/python ## runtime + training, tests, lint
+	$(BIN)/pip install -q -r requirements-dev.txt
+
+run: install ## run the store on embedded defaults (SQLite, in-process tasks, committed model)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py ensure_demo_admin
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: install-dev ## the whole test suite on PostgreSQL, Redis and a real worker
+	DATABASE_URL=$(TEST_DATABASE_URL) TEST_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: ## the one-minute loop: everything but the slow tests
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+lint: ## ruff
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+train: ## the six course models (dense, cnn, cnn_dropout) x (plain, augmented)
+	$(BIN)/python -m ml_training.train --all
+
+train-production: ## the store's model
+	$(BIN)/python -m ml_training.train --production
+
+export: ## promote the production run into classifier/artifacts/
+	$(BIN)/python -m ml_training.export ml_training/runs/production-augmented
+
+report: ## results.md, results.json and the plots from the run folders
+	$(BIN)/python -m ml_training.report
+
+worker: ## a Celery worker (needs CELERY_BROKER_URL)
+	$(BIN)/celery -A shop worker -l info
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

@@ -1,0 +1,73 @@
+"""Every read of the catalog that views, the API and commands share."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+
+from catalog.models import Category, Product
+
+SORTS = {"newest": ("-created_at", "-id"), "price": ("price", "id"), "-price": ("-price", "id")}
+
+
+def category_with_descendants_ids(category: Category) -> list[int]:
+    """The category and all categories below it (the tree is shallow; one query per level)."""
+    ids, frontier = [category.pk], [category.pk]
+    while frontier:
+        frontier = list(Category.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+        ids.extend(frontier)
+    return ids
+
+
+def product_list(
+    *,
+    category: Category | None = None,
+    published_only: bool = True,
+    search: str = "",
+    status: str = "",
+    sort: str = "newest",
+) -> QuerySet[Product]:
+    """Products for a listing; published_only means what customers may see (published + filed)."""
+    qs = Product.objects.select_related("category")
+    if published_only:
+        qs = qs.filter(is_published=True, category__isnull=False)
+    if category is not None:
+        qs = qs.filter(category_id__in=category_with_descendants_ids(category))
+    if search:
+        qs = qs.filter(Q(name__icontains=search) | Q(description__icontains=search))
+    if status:
+        qs = qs.filter(classification_status=status)
+    return qs.order_by(*SORTS.get(sort, SORTS["newest"]))
+
+
+def category_tree() -> list[Category]:
+    """Top-level categories, each with ``children`` and ``product_count`` (published products,
+    sub-categories included), in two queries."""
+    counts = dict(
+        Product.objects.filter(is_published=True, category__isnull=False)
+        .values_list("category_id")
+        .annotate(n=Count("id"))
+        .values_list("category_id", "n")
+    )
+    categories = list(Category.objects.all())
+    by_parent: dict[int | None, list[Category]] = {}
+    for category in categories:
+        by_parent.setdefault(category.parent_id, []).append(category)
+
+    def fill(category: Category) -> int:
+        category.subcategories = by_parent.get(category.pk, [])
+        category.product_count = counts.get(category.pk, 0) + sum(
+            fill(child) for child in category.subcategories
+        )
+        return category.product_count
+
+    roots = by_parent.get(None, [])
+    for root in roots:
+        fill(root)
+    return roots
+
+
+def review_queue() -> QuerySet[Product]:
+    """Products waiting for a person: low-confidence suggestions and failures."""
+    return Product.objects.filter(
+        classification_status__in=[Product.Status.NEEDS_REVIEW, Product.Status.FAILED]
+    ).order_by("created_at")

@@ -1,0 +1,172 @@
+"""Every write to the catalog. Views, the admin, the API, commands and tasks call these.
+
+The rules, in one place:
+- A product is saved first (status pending) and classified after the transaction commits; if the
+  broker is down the product stays pending and ``classify_pending`` queues it later.
+- Confidence at or above the threshold files the product under the predicted category; below
+  it the suggestion is kept and the product waits for review (no category, so it is not shown).
+- A category set by a person is never overwritten by the model.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from catalog.models import Category, Product
+from catalog.photos import make_thumbnail, validated_photo
+
+logger = logging.getLogger(__name__)
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:200] or "producto"
+    slug, n = base, 2
+    while Product.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def product_create(
+    *,
+    name: str,
+    image: UploadedFile,
+    price: Decimal = Decimal("0"),
+    description: str = "",
+    category: Category | None = None,
+    is_published: bool = True,
+    classify: bool = True,
+) -> Product:
+    """Validate the photo, save the product as pending and queue its classification.
+
+    A ``category`` given here is a person's choice: the model's prediction is still recorded,
+    but never replaces it. Raises ValidationError (nothing saved) for a bad photo.
+    """
+    photo = validated_photo(image)
+    thumbnail = make_thumbnail(photo.read())
+    photo.seek(0)
+    product = Product(
+        name=name.strip(),
+        slug=_unique_slug(name),
+        description=description,
+        price=price,
+        category=category,
+        category_source=Product.CategorySource.PERSON if category else "",
+        is_published=is_published,
+    )
+    product.image.save(photo.name, photo, save=False)
+    product.thumbnail.save(thumbnail.name, thumbnail, save=False)
+    product.full_clean()
+    product.save()
+    if classify:
+        products_queue_classification(product_ids=[product.pk])
+    return product
+
+
+def products_queue_classification(*, product_ids: Sequence[int]) -> None:
+    """Queue classification in batches, once the current transaction has committed."""
+    ids = list(product_ids)
+    if ids:
+        transaction.on_commit(lambda: _send_classification_tasks(ids))
+
+
+def _send_classification_tasks(ids: list[int]) -> None:
+    from classifier.tasks import classify_products
+
+    size = settings.PERCHA["CLASSIFY_BATCH_SIZE"]
+    for start in range(0, len(ids), size):
+        chunk = ids[start : start + size]
+        try:
+            classify_products.delay(chunk)
+        except Exception:  # broker down: the products stay pending for classify_pending
+            logger.warning("could not queue classification of products %s; left pending", chunk)
+            return
+
+
+def product_apply_prediction(
+    *,
+    product: Product,
+    label: int,
+    confidence: float,
+    probabilities: list[float],
+    model_version: str,
+    threshold: float | None = None,
+) -> Product:
+    """Record the model's answer and decide: file it, hold it for review, or leave a person's."""
+    if threshold is None:
+        threshold = settings.PERCHA["CONFIDENCE_THRESHOLD"]
+    product.predicted_label = label
+    product.confidence = confidence
+    product.probabilities = probabilities
+    product.model_version = model_version
+    product.classified_at = timezone.now()
+    product.classification_error = ""
+    if product.category_source == Product.CategorySource.PERSON:
+        product.classification_status = Product.Status.CLASSIFIED
+    elif confidence >= threshold and (
+        category := Category.objects.filter(classifier_label=label).first()
+    ):
+        product.category = category
+        product.category_source = Product.CategorySource.MODEL
+        product.classification_status = Product.Status.CLASSIFIED
+    else:
+        product.category = None
+        product.category_source = ""
+        product.classification_status = Product.Status.NEEDS_REVIEW
+    product.save()
+    return product
+
+
+def product_mark_failed(*, product: Product, error: str) -> Product:
+    """The photo cannot be classified (unreadable, missing): keep the product, say why."""
+    product.classification_status = Product.Status.FAILED
+    product.classification_error = error
+    product.save(update_fields=["classification_status", "classification_error", "updated_at"])
+    return product
+
+
+def product_set_category(*, product: Product, category: Category | None) -> Product:
+    """A person files the product (or clears it); the model will not change it afterwards."""
+    product.category = category
+    product.category_source = Product.CategorySource.PERSON if category else ""
+    if category is not None and product.classification_status == Product.Status.NEEDS_REVIEW:
+        product.classification_status = Product.Status.CLASSIFIED
+    product.save()
+    return product
+
+
+def product_accept_suggestion(*, product: Product) -> Product:
+    """A person confirms the model's suggestion; returns the product unchanged if it has none."""
+    suggested = product.predicted_category
+    if suggested is None:
+        return product
+    return product_set_category(product=product, category=suggested)
+
+
+def products_reclassify(*, products: Iterable[Product]) -> int:
+    """Run the model again (e.g. after a new model); a person's category stays as it is."""
+    ids = [p.pk for p in products]
+    Product.objects.filter(pk__in=ids).update(
+        classification_status=Product.Status.PENDING, classification_error=""
+    )
+    products_queue_classification(product_ids=ids)
+    return len(ids)
+
+
+def products_queue_pending(*, include_failed: bool = True) -> int:
+    """Queue every product left pending (broker was down, worker died) and, optionally, failed."""
+    statuses = [Product.Status.PENDING] + ([Product.Status.FAILED] if include_failed else [])
+    ids = list(
+        Product.objects.filter(classification_status__in=statuses).values_list("pk", flat=True)
+    )
+    if include_failed:
+        Product.objects.filter(pk__in=ids).update(classification_status=Product.Status.PENDING)
+    products_queue_classification(product_ids=ids)
+    return len(ids)

@@ -1,0 +1,155 @@
+"""Promote a training run into ``classifier/artifacts/``: the files the store serves.
+
+    python -m ml_training.export ml_training/runs/production-augmented
+
+Writes ``model.keras`` (the Keras model), ``model.tflite`` (what the store runs: LiteRT, no
+TensorFlow needed at serving time) and ``model_card.json`` (classes, input spec, data checksum,
+metrics, date, code version, file checksums, and the measured agreement between the formats).
+Refuses to write anything if the formats disagree by more than ``TOLERANCE`` on the test set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ml_training import data, evaluate
+from ml_training.labels import CLASS_NAMES
+
+ARTIFACTS_DIR = Path(__file__).resolve().parent.parent / "classifier" / "artifacts"
+TOLERANCE = 1e-4
+
+
+class ExportError(RuntimeError):
+    """The exported formats do not agree, or the run folder is incomplete."""
+
+
+def to_tflite(model: keras.Model) -> bytes:
+    """Convert to a float32 TFLite flatbuffer with a resizable batch dimension."""
+    with tempfile.TemporaryDirectory() as tmp:
+        model.export(tmp, format="tf_saved_model", verbose=False)
+        converter = tf.lite.TFLiteConverter.from_saved_model(tmp)
+        return converter.convert()
+
+
+def tflite_probabilities(tflite_bytes: bytes, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
+    """Run a TFLite model the way the store does (LiteRT interpreter, fixed-size batches)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=tflite_bytes)
+    index = interpreter.get_input_details()[0]["index"]
+    interpreter.resize_tensor_input(index, [batch_size, *x.shape[1:]], strict=False)
+    interpreter.allocate_tensors()
+    out_index = interpreter.get_output_details()[0]["index"]
+    parts = []
+    for start in range(0, len(x), batch_size):
+        chunk = x[start : start + batch_size]
+        padded = np.zeros((batch_size, *x.shape[1:]), dtype=np.float32)
+        padded[: len(chunk)] = chunk
+        interpreter.set_tensor(index, padded)
+        interpreter.invoke()
+        parts.append(interpreter.get_tensor(out_index)[: len(chunk)].copy())
+    return np.concatenate(parts)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def export(run_dir: Path, data_dir: str | None = None, out_dir: Path = ARTIFACTS_DIR) -> dict:
+    """Check, convert and write the artifacts; returns the model card."""
+    metrics_path, model_path = run_dir / "metrics.json", run_dir / "model.keras"
+    for needed in (metrics_path, model_path):
+        if not needed.is_file():
+            raise ExportError(f"{needed} not found: is {run_dir} a finished training run?")
+    metrics = json.loads(metrics_path.read_text())
+    model = keras.models.load_model(model_path)
+    test = data.load(data_dir).test
+
+    keras_probs = evaluate.predict_probabilities(model, test.x)
+    tflite_bytes = to_tflite(model)
+    tflite_probs = tflite_probabilities(tflite_bytes, test.x)
+    max_diff = float(np.abs(keras_probs - tflite_probs).max())
+    if max_diff > TOLERANCE:
+        raise ExportError(f"TFLite and Keras disagree by {max_diff:.2e} > {TOLERANCE} on the test set")
+    tflite_metrics = evaluate.classification_metrics(tflite_probs, test.y)
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(model_path, out_dir / "model.keras")
+    (out_dir / "model.tflite").write_bytes(tflite_bytes)
+    date = time.strftime("%Y-%m-%d")
+    card = {
+        "version": f"{metrics['run']}-{date}-{hashlib.sha256(tflite_bytes).hexdigest()[:8]}",
+        "name": "Percha garment classifier",
+        "run": metrics["run"],
+        "architecture": metrics["model"],
+        "exported_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "code_version": metrics["code_version"],
+        "classes": [{"index": i, "name": name} for i, name in enumerate(CLASS_NAMES)],
+        "input": {
+            "shape": [28, 28, 1],
+            "dtype": "float32",
+            "range": [0.0, 1.0],
+            "description": "28x28 grayscale, garment bright on black (Fashion-MNIST convention); "
+            "photos are converted by classifier/preprocess.py",
+        },
+        "output": "softmax probabilities over the classes, in index order",
+        "data": {
+            "dataset": "Fashion-MNIST",
+            "sha256": metrics["data_sha256"],
+            "train_images": metrics["train_images"],
+            "validation_images": data.VALIDATION_SIZE,
+            "test_images": len(test.y),
+        },
+        "metrics": {
+            "test_accuracy": tflite_metrics["accuracy"],
+            "test_loss": tflite_metrics["loss"],
+            "validation_accuracy": metrics["validation_accuracy"],
+            "per_class_accuracy": tflite_metrics["per_class_accuracy"],
+        },
+        "training": {
+            "epochs": metrics["epochs_run"],
+            "seconds": round(metrics["train_seconds"], 1),
+            "recipe": metrics["recipe"],
+            "seed": metrics["seed"],
+            "machine": metrics["machine"],
+            "tensorflow": metrics["tensorflow"],
+        },
+        "formats": {
+            "model.keras": {"sha256": _sha256(out_dir / "model.keras"), "runtime": "Keras 3"},
+            "model.tflite": {
+                "sha256": _sha256(out_dir / "model.tflite"),
+                "runtime": "LiteRT (ai-edge-litert)",
+                "max_abs_diff_vs_keras": max_diff,
+            },
+        },
+    }
+    (out_dir / "model_card.json").write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
+    return card
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Promote a training run to classifier/artifacts/")
+    parser.add_argument("run", type=Path, help="run folder, e.g. ml_training/runs/production-augmented")
+    parser.add_argument("--data-dir", help="Fashion-MNIST folder (else FASHION_MNIST_DIR)")
+    parser.add_argument("--out", type=Path, default=ARTIFACTS_DIR)
+    args = parser.parse_args(argv)
+    card = export(args.run, args.data_dir, args.out)
+    print(
+        f"exported {card['version']} to {args.out}: test accuracy "
+        f"{card['metrics']['test_accuracy']:.4f}, TFLite vs Keras max diff "
+        f"{card['formats']['model.tflite']['max_abs_diff_vs_keras']:.1e}"
+    )
+
+
+if __name__ == "__main__":
+    main()

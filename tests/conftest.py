@@ -1,0 +1,64 @@
+"""Shared fixtures: the real Fashion-MNIST folder, photos drawn by the tests, fast settings."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATASETS = ROOT.parent / "shared" / "datasets"
+FASHION_MNIST_DIR = Path(os.environ.get("FASHION_MNIST_DIR", SHARED_DATASETS / "fashion-mnist"))
+CLOTHING_PHOTOS_DIR = SHARED_DATASETS / "clothing-photos"
+
+
+@pytest.fixture(scope="session")
+def fashion_mnist_dir() -> Path:
+    """The real data set; CI has it beside the checkout, so a missing folder is an error."""
+    if not (FASHION_MNIST_DIR / "t10k-images-idx3-ubyte.gz").is_file():
+        pytest.fail(f"Fashion-MNIST not found in {FASHION_MNIST_DIR}; set FASHION_MNIST_DIR")
+    return FASHION_MNIST_DIR
+
+
+@pytest.fixture(scope="session")
+def fashion_test_set(fashion_mnist_dir):
+    """uint8 test images (10000, 28, 28) and labels, read with our own loader."""
+    from ml_training.data import IMAGES_MAGIC, LABELS_MAGIC, read_idx
+
+    images = read_idx(fashion_mnist_dir / "t10k-images-idx3-ubyte.gz", IMAGES_MAGIC)
+    labels = read_idx(fashion_mnist_dir / "t10k-labels-idx1-ubyte.gz", LABELS_MAGIC)
+    return images, labels
+
+
+def render_as_photo(image: np.ndarray, scale: int = 12, margin: int = 40, fmt: str = "JPEG") -> bytes:
+    """A Fashion-MNIST image as a shop photo: dark garment on white, upscaled, with a margin."""
+    garment = Image.fromarray(255 - image).resize((28 * scale, 28 * scale), Image.Resampling.BICUBIC)
+    canvas = Image.new("L", (28 * scale + 2 * margin, 28 * scale + 2 * margin), 255)
+    canvas.paste(garment, (margin, margin))
+    out = io.BytesIO()
+    canvas.convert("RGB").save(out, fmt, quality=92)
+    return out.getvalue()
+
+
+@pytest.fixture
+def photo_bytes(fashion_test_set) -> bytes:
+    """A real-looking product photo (a Fashion-MNIST trouser rendered dark on white)."""
+    images, labels = fashion_test_set
+    index = int(np.flatnonzero(labels == 1)[0])
+    return render_as_photo(images[index])
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_isolated(request, tmp_path):
+    """Media into a temporary folder and a fast password hasher, for Django tests only."""
+    if "settings" not in request.fixturenames and "db" not in request.fixturenames:
+        yield
+        return
+    settings = request.getfixturevalue("settings")
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    yield

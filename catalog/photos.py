@@ -15,7 +15,14 @@ from PIL import Image, ImageOps
 import classifier
 
 THUMBNAIL_SIDE = 480
-EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif", "BMP": "bmp", "TIFF": "tif"}
+EXTENSIONS = {
+    "JPEG": "jpg",
+    "PNG": "png",
+    "WEBP": "webp",
+    "GIF": "gif",
+    "BMP": "bmp",
+    "TIFF": "tif",
+}
 
 
 def read_upload(upload: UploadedFile) -> bytes:

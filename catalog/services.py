@@ -11,8 +11,9 @@ The rules, in one place:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -70,6 +71,22 @@ def product_create(
     return product
 
 
+PRODUCT_EDITABLE_FIELDS = ("name", "description", "price", "is_published")
+
+
+def product_update(*, product: Product, data: Mapping[str, Any]) -> Product:
+    """A person edits the shop fields; the photo, the category and the model's fields have their
+    own services. The slug stays as it is, so links already shared keep working."""
+    unknown = set(data) - set(PRODUCT_EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"product_update cannot change {sorted(unknown)}")
+    for field, value in data.items():
+        setattr(product, field, value.strip() if field == "name" else value)
+    product.full_clean()
+    product.save(update_fields=[*data, "updated_at"])
+    return product
+
+
 def products_queue_classification(*, product_ids: Sequence[int]) -> None:
     """Queue classification in batches, once the current transaction has committed."""
     ids = list(product_ids)
@@ -85,8 +102,10 @@ def _send_classification_tasks(ids: list[int]) -> None:
         chunk = ids[start : start + size]
         try:
             classify_products.delay(chunk)
-        except Exception:  # broker down: the products stay pending for classify_pending
-            logger.warning("could not queue classification of products %s; left pending", chunk)
+        except Exception as exc:  # broker down: the products stay pending for classify_pending
+            logger.warning(
+                "could not queue classification of products %s (%s); left pending", chunk, exc
+            )
             return
 
 
@@ -170,3 +189,17 @@ def products_queue_pending(*, include_failed: bool = True) -> int:
         Product.objects.filter(pk__in=ids).update(classification_status=Product.Status.PENDING)
     products_queue_classification(product_ids=ids)
     return len(ids)
+
+
+def products_set_published(*, products: Iterable[Product], published: bool) -> int:
+    """Show or hide products in the storefront in one query; returns how many changed.
+
+    Only the flag and ``updated_at`` are written, so a classification finishing at the same
+    moment is not overwritten by a stale copy of the row.
+    """
+    ids = [p.pk for p in products]
+    return (
+        Product.objects.filter(pk__in=ids)
+        .exclude(is_published=published)
+        .update(is_published=published, updated_at=timezone.now())
+    )

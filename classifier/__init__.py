@@ -68,7 +68,7 @@ def classify_inputs(
                 label=label,
                 label_name=label_name(label),
                 confidence=float(row[label]),
-                probabilities=[round(float(p), 6) for p in row],
+                probabilities=[float(p) for p in row],
                 model_version=model.version,
                 model_input=item,
             )

@@ -47,8 +47,10 @@ def classify_products(self, product_ids: list[int]) -> dict:
             inputs.append(classifier.preprocess.to_model_input(data, percha["MAX_IMAGE_PIXELS"]))
             ready.append(product)
         except (FileNotFoundError, classifier.UnreadableImage, ValueError) as exc:
-            reason = str(exc) if isinstance(exc, classifier.UnreadableImage) else (
-                f"the photo file could not be read ({exc})"
+            reason = (
+                str(exc)
+                if isinstance(exc, classifier.UnreadableImage)
+                else (f"the photo file could not be read ({exc})")
             )
             services.product_mark_failed(product=product, error=reason)
             outcome["failed"] += 1
@@ -83,3 +85,14 @@ def classify_pending() -> int:
     from catalog import services
 
     return services.products_queue_pending()
+
+
+def load_model_in_worker(**_signal_kwargs) -> None:
+    """Open the model in each worker process right after the fork, so the first task is fast
+    and a missing or corrupt model is reported at start, not product by product."""
+    try:
+        model = classifier.predictor.load(str(settings.PERCHA["MODEL_PATH"]))
+    except ModelUnavailable as exc:
+        logger.error("classifier model unavailable: %s; products will wait as pending", exc)
+        return
+    logger.info("classifier model %s loaded from %s", model.version, model.path)

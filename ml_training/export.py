@@ -80,7 +80,9 @@ def export(run_dir: Path, data_dir: str | None = None, out_dir: Path = ARTIFACTS
     tflite_probs = tflite_probabilities(tflite_bytes, test.x)
     max_diff = float(np.abs(keras_probs - tflite_probs).max())
     if max_diff > TOLERANCE:
-        raise ExportError(f"TFLite and Keras disagree by {max_diff:.2e} > {TOLERANCE} on the test set")
+        raise ExportError(
+            f"TFLite and Keras disagree by {max_diff:.2e} > {TOLERANCE} on the test set"
+        )
     tflite_metrics = evaluate.classification_metrics(tflite_probs, test.y)
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -139,7 +141,9 @@ def export(run_dir: Path, data_dir: str | None = None, out_dir: Path = ARTIFACTS
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Promote a training run to classifier/artifacts/")
-    parser.add_argument("run", type=Path, help="run folder, e.g. ml_training/runs/production-augmented")
+    parser.add_argument(
+        "run", type=Path, help="run folder, e.g. ml_training/runs/production-augmented"
+    )
     parser.add_argument("--data-dir", help="Fashion-MNIST folder (else FASHION_MNIST_DIR)")
     parser.add_argument("--out", type=Path, default=ARTIFACTS_DIR)
     args = parser.parse_args(argv)

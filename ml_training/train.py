@@ -1,6 +1,6 @@
 """Train one model or the course's six, each into its own run folder.
 
-    python -m ml_training.train --model cnn_dropout --augment --data-dir ../shared/datasets/fashion-mnist
+    python -m ml_training.train --model cnn_dropout --augment --data-dir DIR
     python -m ml_training.train --all          # dense, cnn, cnn_dropout × (plain, augmented)
     python -m ml_training.train --production   # the store's model (augmented, cosine schedule)
 
@@ -131,7 +131,12 @@ def train(
     print(f"== {run_dir.name}: {model.count_params():,} parameters, up to {max_epochs} epochs")
     start = time.perf_counter()
     history = model.fit(
-        train_ds, validation_data=val_ds, epochs=max_epochs, callbacks=[stop], verbose=verbose
+        train_ds,
+        validation_data=val_ds,
+        epochs=max_epochs,
+        callbacks=[stop],
+        verbose=verbose,
+        shuffle=False,  # the tf.data pipeline shuffles
     )
     train_seconds = time.perf_counter() - start
 

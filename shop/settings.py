@@ -114,7 +114,9 @@ if STORAGE_BACKEND == "s3":
 elif STORAGE_BACKEND == "filesystem":
     _media_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 else:
-    raise ImproperlyConfigured(f"STORAGE_BACKEND must be 'filesystem' or 's3', not {STORAGE_BACKEND!r}")
+    raise ImproperlyConfigured(
+        f"STORAGE_BACKEND must be 'filesystem' or 's3', not {STORAGE_BACKEND!r}"
+    )
 STORAGES = {
     "default": _media_storage,
     "staticfiles": {
@@ -155,6 +157,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 24,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"classify_anon": env("CLASSIFY_ANON_RATE", default="20/minute")},
+    # Proxies in front of the app that append to X-Forwarded-For; 0 trusts only REMOTE_ADDR,
+    # so a client cannot dodge the classify throttle by sending its own header.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Percha API",

@@ -34,9 +34,13 @@ def fashion_test_set(fashion_mnist_dir):
     return images, labels
 
 
-def render_as_photo(image: np.ndarray, scale: int = 12, margin: int = 40, fmt: str = "JPEG") -> bytes:
+def render_as_photo(
+    image: np.ndarray, scale: int = 12, margin: int = 40, fmt: str = "JPEG"
+) -> bytes:
     """A Fashion-MNIST image as a shop photo: dark garment on white, upscaled, with a margin."""
-    garment = Image.fromarray(255 - image).resize((28 * scale, 28 * scale), Image.Resampling.BICUBIC)
+    garment = Image.fromarray(255 - image).resize(
+        (28 * scale, 28 * scale), Image.Resampling.BICUBIC
+    )
     canvas = Image.new("L", (28 * scale + 2 * margin, 28 * scale + 2 * margin), 255)
     canvas.paste(garment, (margin, margin))
     out = io.BytesIO()

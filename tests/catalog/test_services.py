@@ -20,7 +20,9 @@ def upload(data: bytes, name: str = "photo.jpg") -> SimpleUploadedFile:
 
 def make_product(photo_bytes: bytes, **kwargs) -> Product:
     return services.product_create(
-        name=kwargs.pop("name", "Pantalón"), image=upload(photo_bytes), price=Decimal("19.90"),
+        name=kwargs.pop("name", "Pantalón"),
+        image=upload(photo_bytes),
+        price=Decimal("19.90"),
         **kwargs,
     )
 
@@ -55,14 +57,21 @@ def test_bad_photo_is_refused_and_nothing_saved():
 
 @pytest.mark.parametrize(
     ("confidence", "status", "filed"),
-    [(0.95, Product.Status.CLASSIFIED, True), (0.6, Product.Status.CLASSIFIED, True),
-     (0.59, Product.Status.NEEDS_REVIEW, False)],
+    [
+        (0.95, Product.Status.CLASSIFIED, True),
+        (0.6, Product.Status.CLASSIFIED, True),
+        (0.59, Product.Status.NEEDS_REVIEW, False),
+    ],
 )
 def test_threshold_decides_between_filing_and_review(photo_bytes, confidence, status, filed):
     product = make_product(photo_bytes, classify=False)
     services.product_apply_prediction(
-        product=product, label=1, confidence=confidence, probabilities=[0.0] * 10,
-        model_version="v", threshold=0.6,
+        product=product,
+        label=1,
+        confidence=confidence,
+        probabilities=[0.0] * 10,
+        model_version="v",
+        threshold=0.6,
     )
     product.refresh_from_db()
     assert product.classification_status == status

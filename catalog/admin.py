@@ -1,0 +1,546 @@
+"""The shop admin: a thin adapter around ``catalog.services`` (writes) and ``selectors`` (reads).
+
+Every product write goes through a service, so the admin follows the same rules as the API and
+the commands: a photo is validated and classified after commit, and a category chosen here is a
+person's choice the model never overwrites. The review queue is a proxy model so that it gets its
+own entry, permissions and list in the admin index without a second table.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.forms import Form, ModelForm
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import get_language, ngettext
+from django.utils.translation import gettext_lazy as _
+
+import classifier
+from catalog import selectors, services
+from catalog.forms import (
+    BulkUploadForm,
+    ProductAddForm,
+    ProductChangeForm,
+    SetCategoryForm,
+    product_name_from_filename,
+)
+from catalog.models import Category, Product, ProductReview
+
+admin.site.site_header = _("Percha administration")
+admin.site.site_title = _("Percha admin")
+admin.site.index_title = _("Store catalog")
+
+STATUS_COLOURS = {
+    Product.Status.PENDING: "#6c757d",
+    Product.Status.CLASSIFIED: "#198754",
+    Product.Status.NEEDS_REVIEW: "#b35c00",
+    Product.Status.FAILED: "#c62828",
+}
+
+
+def _english() -> bool:
+    return (get_language() or "es").startswith("en")
+
+
+def _label_text(label: int) -> str:
+    """The model class in the admin's language (the classifier's own es/en names)."""
+    entry = classifier.LABELS[label]
+    return entry.name_en if _english() else entry.name_es
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def _with_suggestion_names(queryset: QuerySet) -> QuerySet:
+    """Annotate the suggested category's names in the same query; ``Product.predicted_category``
+    would cost one query per row of the list."""
+    suggested = Category.objects.filter(classifier_label=OuterRef("predicted_label"))
+    return queryset.annotate(
+        suggested_name_es=Subquery(suggested.values("name_es")[:1]),
+        suggested_name_en=Subquery(suggested.values("name_en")[:1]),
+    )
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name_es", "name_en", "slug", "parent", "classifier_label", "product_count"]
+    list_select_related = ["parent"]
+    search_fields = ["name_es", "name_en", "slug"]
+    prepopulated_fields = {"slug": ["name_es"]}
+    ordering = ["position", "name_es"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Category]:
+        return super().get_queryset(request).annotate(_product_count=Count("products"))
+
+    @admin.display(description=_("products"), ordering="_product_count")
+    def product_count(self, category: Category) -> int:
+        return category._product_count
+
+
+class ProductAdminBase(admin.ModelAdmin):
+    """What the product list and the review queue share: the forms, saving through the
+    services, the read-only model outputs and the columns that show them."""
+
+    list_select_related = ["category"]
+    search_fields = ["name"]
+    readonly_output_fields = [
+        "photo_preview",
+        "slug",
+        "category_source",
+        "status_badge",
+        "prediction",
+        "confidence_percent",
+        "probabilities_table",
+        "classification_error",
+        "model_version",
+        "classified_at",
+        "created_at",
+        "updated_at",
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Product]:
+        return _with_suggestion_names(super().get_queryset(request))
+
+    # The forms: a photo on add; on change the photo and the model's outputs are read-only.
+    def get_form(
+        self, request: HttpRequest, obj: Product | None = None, change: bool = False, **kwargs
+    ) -> type[ModelForm]:
+        kwargs["form"] = ProductChangeForm if obj is not None else ProductAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Product | None = None) -> list[str]:
+        return list(self.readonly_output_fields) if obj is not None else []
+
+    def get_fieldsets(self, request: HttpRequest, obj: Product | None = None) -> list:
+        if obj is None:
+            return [
+                (
+                    None,
+                    {
+                        "fields": [
+                            "image",
+                            "name",
+                            "price",
+                            "description",
+                            "category",
+                            "is_published",
+                        ]
+                    },
+                ),
+            ]
+        return [
+            (
+                None,
+                {
+                    "fields": [
+                        "photo_preview",
+                        "name",
+                        "slug",
+                        "price",
+                        "description",
+                        "is_published",
+                    ]
+                },
+            ),
+            (_("Category"), {"fields": ["category", "category_source"]}),
+            (
+                _("Classification"),
+                {
+                    "fields": [
+                        "status_badge",
+                        "prediction",
+                        "confidence_percent",
+                        "probabilities_table",
+                        "classification_error",
+                        "model_version",
+                        "classified_at",
+                    ]
+                },
+            ),
+            (_("History"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+        ]
+
+    def save_model(self, request: HttpRequest, obj: Product, form: ModelForm, change: bool) -> None:
+        """Save through the services instead of ``obj.save()``."""
+        data = form.cleaned_data
+        if not change:
+            created = services.product_create(
+                name=data["name"],
+                image=data["image"],
+                price=data["price"],
+                description=data.get("description", ""),
+                category=data.get("category"),
+                is_published=data.get("is_published", True),
+            )
+            _adopt(obj, created)
+        elif "category" in form.changed_data:
+            # A person's choice; the service also saves the other fields edited in the form.
+            services.product_set_category(product=obj, category=data.get("category"))
+        elif form.changed_data:
+            # Only the edited columns: a classification finishing meanwhile is not overwritten.
+            obj.save(update_fields=[*form.changed_data, "updated_at"])
+
+    # Columns and read-only fields.
+    @admin.display(description=_("photo"))
+    def thumbnail_tag(self, product: Product) -> str:
+        photo = product.thumbnail or product.image
+        if not photo:
+            return "—"
+        return format_html(
+            '<img src="{}" alt="" width="48" height="48" loading="lazy" '
+            'style="object-fit:cover;border-radius:4px;background:#fff">',
+            photo.url,
+        )
+
+    @admin.display(description=_("photo"))
+    def photo_preview(self, product: Product) -> str:
+        if not product.image:
+            return "—"
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener"><img src="{}" alt="{}" '
+            'style="max-width:320px;max-height:320px;border-radius:4px;background:#fff"></a>',
+            product.image.url,
+            (product.thumbnail or product.image).url,
+            product.name,
+        )
+
+    @admin.display(description=_("classification status"), ordering="classification_status")
+    def status_badge(self, product: Product) -> str:
+        return format_html(
+            '<span class="percha-status percha-status-{}" style="background:{};color:#fff;'
+            'padding:2px 8px;border-radius:10px;font-size:11px;white-space:nowrap">{}</span>',
+            product.classification_status,
+            STATUS_COLOURS.get(product.classification_status, "#6c757d"),
+            product.get_classification_status_display(),
+        )
+
+    @admin.display(description=_("confidence"), ordering="confidence")
+    def confidence_percent(self, product: Product) -> str:
+        return _percent(product.confidence)
+
+    @admin.display(description=_("predicted category"))
+    def predicted_category_name(self, product: Product) -> str:
+        if product.predicted_label is None:
+            return "—"
+        if hasattr(product, "suggested_name_es"):
+            name = product.suggested_name_en if _english() else product.suggested_name_es
+        else:
+            category = product.predicted_category
+            name = category.name if category else None
+        return name or _label_text(product.predicted_label)
+
+    @admin.display(description=_("prediction"))
+    def prediction(self, product: Product) -> str:
+        if product.predicted_label is None:
+            return "—"
+        return format_html(
+            "{} <small>({} {}, {})</small>",
+            self.predicted_category_name(product),
+            _("class"),
+            product.predicted_label,
+            classifier.LABELS[product.predicted_label].name,
+        )
+
+    @admin.display(description=_("suggestion"))
+    def suggestion(self, product: Product) -> str:
+        if product.predicted_label is None:
+            return "—"
+        return format_html(
+            "<strong>{}</strong> {}",
+            self.predicted_category_name(product),
+            _percent(product.confidence),
+        )
+
+    @admin.display(description=_("top 3"))
+    def top_three(self, product: Product) -> str:
+        return _probabilities_html(product.probabilities, limit=3)
+
+    @admin.display(description=_("probabilities"))
+    def probabilities_table(self, product: Product) -> str:
+        return _probabilities_html(product.probabilities, limit=None)
+
+    # Actions.
+    @admin.action(description=_("Reclassify with the model"), permissions=["change"])
+    def reclassify(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
+        count = services.products_reclassify(products=queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d product queued for classification.",
+                "%(count)d products queued for classification.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Accept the model's suggestion"), permissions=["change"])
+    def accept_suggestion(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
+        known_labels = set(
+            Category.objects.filter(classifier_label__isnull=False).values_list(
+                "classifier_label", flat=True
+            )
+        )
+        accepted = without = 0
+        for product in queryset:
+            if product.predicted_label in known_labels:
+                services.product_accept_suggestion(product=product)
+                accepted += 1
+            else:
+                without += 1
+        if accepted:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d product filed under the model's suggestion.",
+                    "%(count)d products filed under the model's suggestion.",
+                    accepted,
+                )
+                % {"count": accepted},
+                messages.SUCCESS,
+            )
+        if without:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d product has no suggestion yet; reclassify it or set its category.",
+                    "%(count)d products have no suggestion yet; reclassify them or set their "
+                    "category.",
+                    without,
+                )
+                % {"count": without},
+                messages.WARNING,
+            )
+
+    @admin.action(description=_("Set category…"), permissions=["change"])
+    def set_category(
+        self, request: HttpRequest, queryset: QuerySet[Product]
+    ) -> HttpResponse | None:
+        """An intermediate page asks for the category, then files every selected product."""
+        if "apply" in request.POST:
+            form = SetCategoryForm(request.POST)
+            if form.is_valid():
+                category = form.cleaned_data["category"]
+                count = 0
+                for product in queryset:
+                    services.product_set_category(product=product, category=category)
+                    count += 1
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(count)d product filed under %(category)s.",
+                        "%(count)d products filed under %(category)s.",
+                        count,
+                    )
+                    % {"count": count, "category": category},
+                    messages.SUCCESS,
+                )
+                return None  # back to the list
+        else:
+            form = SetCategoryForm()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Set the category"),
+            "opts": self.opts,
+            "form": form,
+            "adminform": _admin_form(form),
+            "products": queryset,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "action_name": "set_category",
+            "media": self.media,
+        }
+        return TemplateResponse(request, "admin/catalog/set_category.html", context)
+
+    @admin.action(description=_("Publish"), permissions=["change"])
+    def publish(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
+        count = services.products_set_published(products=queryset, published=True)
+        self.message_user(
+            request,
+            ngettext("%(count)d product published.", "%(count)d products published.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Unpublish"), permissions=["change"])
+    def unpublish(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
+        count = services.products_set_published(products=queryset, published=False)
+        self.message_user(
+            request,
+            ngettext("%(count)d product unpublished.", "%(count)d products unpublished.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(Product)
+class ProductAdmin(ProductAdminBase):
+    list_display = [
+        "thumbnail_tag",
+        "name",
+        "category",
+        "category_source",
+        "status_badge",
+        "confidence_percent",
+        "predicted_category_name",
+        "is_published",
+        "created_at",
+    ]
+    list_display_links = ["thumbnail_tag", "name"]
+    list_filter = ["classification_status", "category", "category_source", "is_published"]
+    date_hierarchy = "created_at"
+    actions = ["reclassify", "accept_suggestion", "set_category", "publish", "unpublish"]
+
+    def get_urls(self) -> list:
+        urls = [
+            path(
+                "bulk-upload/",
+                self.admin_site.admin_view(self.bulk_upload_view),
+                name=f"{self.opts.app_label}_{self.opts.model_name}_bulk_upload",
+            ),
+        ]
+        return urls + super().get_urls()  # before "<path:object_id>/", which would match it
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        extra_context = {**(extra_context or {}), "review_count": selectors.review_queue().count()}
+        return super().changelist_view(request, extra_context)
+
+    def bulk_upload_view(self, request: HttpRequest) -> HttpResponse:
+        """Many photos → many products; the bad ones are reported by name, the rest created."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            form = BulkUploadForm(request.POST, request.FILES)
+            if form.is_valid():
+                self._create_from_photos(request, form.cleaned_data)
+                return HttpResponseRedirect(
+                    reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+                )
+        else:
+            form = BulkUploadForm()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Upload many photos"),
+            "opts": self.opts,
+            "form": form,
+            "adminform": _admin_form(form),
+            "has_view_permission": self.has_view_permission(request),
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/catalog/product/bulk_upload.html", context)
+
+    def _create_from_photos(self, request: HttpRequest, data: dict) -> None:
+        """Create each product without classifying, then queue them all in one call, so the
+        worker classifies them in batches (one model call per batch, not per photo)."""
+        created: list[Product] = []
+        with transaction.atomic():
+            for upload in data["photos"]:
+                try:
+                    product = services.product_create(
+                        name=product_name_from_filename(upload.name),
+                        image=upload,
+                        price=data.get("price") or Decimal("0"),
+                        is_published=data.get("is_published", False),
+                        classify=False,
+                    )
+                except ValidationError as exc:
+                    self.message_user(
+                        request,
+                        _("Skipped %(file)s: %(reason)s")
+                        % {"file": upload.name, "reason": " ".join(exc.messages)},
+                        messages.WARNING,
+                    )
+                    continue
+                created.append(product)
+                self.log_addition(request, product, [{"added": {}}])
+            services.products_queue_classification(product_ids=[p.pk for p in created])
+        if created:
+            self.message_user(
+                request,
+                ngettext(
+                    "Created %(count)d product; the model is filing it.",
+                    "Created %(count)d products; the model is filing them.",
+                    len(created),
+                )
+                % {"count": len(created)},
+                messages.SUCCESS,
+            )
+
+
+@admin.register(ProductReview)
+class ProductReviewAdmin(ProductAdminBase):
+    """Products waiting for a person (low-confidence suggestions and failures), oldest first."""
+
+    list_display = [
+        "large_thumbnail",
+        "name",
+        "status_badge",
+        "suggestion",
+        "top_three",
+        "classification_error",
+        "created_at",
+    ]
+    list_display_links = ["large_thumbnail", "name"]
+    list_filter = ["classification_status"]
+    ordering = ["created_at", "id"]
+    actions = ["accept_suggestion", "set_category", "reclassify"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ProductReview]:
+        # The selector says which products need review; the proxy keeps the admin's URLs,
+        # permissions and history on the review queue.
+        queue = selectors.review_queue().values("pk")
+        return _with_suggestion_names(
+            ProductReview.objects.filter(pk__in=queue).select_related("category")
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # products are added in the product list; they come here by themselves
+
+    @admin.display(description=_("photo"))
+    def large_thumbnail(self, product: Product) -> str:
+        photo = product.thumbnail or product.image
+        if not photo:
+            return "—"
+        return format_html(
+            '<img src="{}" alt="" width="120" height="120" loading="lazy" '
+            'style="object-fit:contain;border-radius:4px;background:#fff">',
+            photo.url,
+        )
+
+
+def _probabilities_html(probabilities: list[float] | None, limit: int | None) -> str:
+    """The most likely classes, most likely first, as "name 45 %" lines."""
+    if not probabilities:
+        return "—"
+    ranked = sorted(enumerate(probabilities), key=lambda item: item[1], reverse=True)[:limit]
+    return format_html_join(
+        "",
+        '<div class="percha-prob" style="white-space:nowrap">{} '
+        '<span style="color:var(--body-quiet-color)">{}</span></div>',
+        ((_label_text(label), _percent(p)) for label, p in ranked),
+    )
+
+
+def _admin_form(form: Form) -> helpers.AdminForm:
+    """A plain form laid out like the admin's own (labels, help, errors) on a custom page."""
+    return helpers.AdminForm(form, [(None, {"fields": list(form.fields)})], {})
+
+
+def _adopt(target: Product, source: Product) -> None:
+    """Make the admin's unsaved form instance the product the service created.
+
+    The admin keeps using the instance it built from the form (for the history entry and the
+    redirect to the new product), so it must carry the saved row's id and values.
+    """
+    for field in Product._meta.concrete_fields:
+        setattr(target, field.attname, getattr(source, field.attname))
+    target._state.adding = False
+    target._state.db = source._state.db

@@ -1,0 +1,259 @@
+"""What the API shows and what it accepts. No rules here: writes go through catalog.services."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.urls import reverse
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+import classifier
+from catalog import selectors
+from catalog.models import Category, Product
+
+UNKNOWN_CATEGORY = _(
+    "There is no category with the slug '{value}'; GET /api/categories/ lists them."
+)
+FORM_KEYS_TO_IGNORE = {"csrfmiddlewaretoken"}  # sent by the browsable API's HTML forms
+
+
+def _absolute(request: Any, path: str) -> str:
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+def _products_url(request: Any, category: Category) -> str:
+    return _absolute(
+        request, f"{reverse('api:product-list')}?{urlencode({'category': category.slug})}"
+    )
+
+
+def label_name(label: int | None) -> str | None:
+    """The model's English class name ("Trouser") for a label, or None when there is none."""
+    if label is None or not 0 <= label < len(classifier.LABELS):
+        return None
+    return classifier.LABELS[label].name
+
+
+def category_slug_field(**kwargs: Any) -> serializers.SlugRelatedField:
+    return serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Category.objects.all(),
+        error_messages={"does_not_exist": UNKNOWN_CATEGORY},
+        **kwargs,
+    )
+
+
+class RejectUnknownFieldsMixin:
+    """A misspelt or read-only field would otherwise be ignored without a word; say so instead."""
+
+    def validate(self, attrs: dict) -> dict:
+        unknown = set(getattr(self, "initial_data", {})) - set(self.fields) - FORM_KEYS_TO_IGNORE
+        if unknown:
+            accepted = ", ".join(self.fields)
+            raise serializers.ValidationError(
+                {
+                    field: [
+                        gettext(
+                            "'%(field)s' cannot be set here; this endpoint accepts %(accepted)s."
+                        )
+                        % {"field": field, "accepted": accepted}
+                    ]
+                    for field in sorted(unknown)
+                }
+            )
+        return super().validate(attrs)
+
+
+class CategoryBriefSerializer(serializers.Serializer):
+    """A category as other resources link to it."""
+
+    slug = serializers.SlugField(read_only=True)
+    name = serializers.CharField(read_only=True, help_text="The name in the active language.")
+    url = serializers.HyperlinkedIdentityField(view_name="api:category-detail", lookup_field="slug")
+    products_url = serializers.SerializerMethodField(help_text="Its products, sub-categories too.")
+
+    def get_products_url(self, category: Category) -> str:
+        return _products_url(self.context.get("request"), category)
+
+
+class CategorySerializer(CategoryBriefSerializer):
+    """A category with its sub-categories and how many published products it holds.
+
+    Serializes the nodes of ``selectors.category_tree()``, which carry the counts and children.
+    """
+
+    name_es = serializers.CharField(read_only=True)
+    name_en = serializers.CharField(read_only=True)
+    classifier_label = serializers.IntegerField(read_only=True, allow_null=True)
+    product_count = serializers.IntegerField(
+        read_only=True, help_text="Published products here and in its sub-categories."
+    )
+
+    class Meta:
+        fields = (
+            "slug",
+            "name_es",
+            "name_en",
+            "name",
+            "classifier_label",
+            "product_count",
+            "url",
+            "products_url",
+            "children",
+        )
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["children"] = CategorySerializer(many=True, read_only=True, source="subcategories")
+        return {name: fields[name] for name in self.Meta.fields}
+
+
+class ProductStatusSerializer(serializers.Serializer):
+    """What a client polls for after an upload, until it is no longer pending."""
+
+    id = serializers.IntegerField(read_only=True)
+    classification_status = serializers.ChoiceField(choices=Product.Status.choices, read_only=True)
+    category = CategoryBriefSerializer(read_only=True, allow_null=True)
+    confidence = serializers.FloatField(read_only=True, allow_null=True)
+    predicted_label = serializers.IntegerField(read_only=True, allow_null=True)
+    predicted_label_name = serializers.SerializerMethodField()
+    classification_error = serializers.CharField(read_only=True)
+    url = serializers.HyperlinkedIdentityField(view_name="api:product-detail")
+
+    def get_predicted_label_name(self, product: Product) -> str | None:
+        return label_name(product.predicted_label)
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    """A product with the model's verdict on its photo."""
+
+    image = serializers.ImageField(read_only=True, help_text="URL of the original photo.")
+    thumbnail = serializers.ImageField(
+        read_only=True, allow_null=True, help_text="URL of a WebP at most 480 px a side."
+    )
+    category = CategoryBriefSerializer(read_only=True, allow_null=True)
+    predicted_label_name = serializers.SerializerMethodField()
+    probabilities = serializers.ListField(
+        child=serializers.FloatField(), read_only=True, allow_null=True
+    )
+    url = serializers.HyperlinkedIdentityField(view_name="api:product-detail")
+    status_url = serializers.HyperlinkedIdentityField(view_name="api:product-status")
+
+    class Meta:
+        model = Product
+        fields = (
+            "id",
+            "name",
+            "slug",
+            "description",
+            "price",
+            "image",
+            "thumbnail",
+            "category",
+            "category_source",
+            "predicted_label",
+            "predicted_label_name",
+            "confidence",
+            "probabilities",
+            "classification_status",
+            "classification_error",
+            "model_version",
+            "classified_at",
+            "is_published",
+            "created_at",
+            "url",
+            "status_url",
+        )
+        read_only_fields = fields
+
+    def get_predicted_label_name(self, product: Product) -> str | None:
+        return label_name(product.predicted_label)
+
+
+class ProductListParamsSerializer(serializers.Serializer):
+    """The query string of ``GET /api/products/``."""
+
+    category = category_slug_field(
+        required=False, help_text="A category slug; its sub-categories are included."
+    )
+    status = serializers.ChoiceField(
+        choices=Product.Status.choices,
+        required=False,
+        help_text="Classification status (only staff see unfiled products).",
+    )
+    search = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="Words in the name or description",
+    )
+    ordering = serializers.ChoiceField(
+        choices=list(selectors.SORTS),
+        required=False,
+        default="newest",
+        error_messages={
+            "invalid_choice": format_lazy(
+                _("'{{input}}' is not a sort order; use one of {choices}."),
+                choices=", ".join(selectors.SORTS),
+            )
+        },
+    )
+
+
+class ProductCreateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """A new product and its photo; the keys are ``services.product_create``'s arguments."""
+
+    name = serializers.CharField(max_length=200)
+    price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    # The photo is checked by the service (catalog.photos), which explains what is wrong with it;
+    # empty files are let through so that the service's message is the one answered.
+    image = serializers.FileField(
+        allow_empty_file=True,
+        error_messages={"required": _("Send the product photo as the multipart field 'image'.")},
+    )
+    category = category_slug_field(
+        required=False,
+        allow_null=True,
+        help_text="File it here yourself; the model's prediction will not replace it.",
+    )
+    is_published = serializers.BooleanField(default=True)
+
+
+class ProductUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """The fields ``services.product_update`` edits; the category has its own endpoint."""
+
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0, required=False)
+    is_published = serializers.BooleanField(required=False)
+
+
+class ProductCategorySerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    category = category_slug_field(
+        allow_null=True, help_text="A category slug, or null to take the product off the shop."
+    )
+
+
+class PhotoSerializer(serializers.Serializer):
+    image = serializers.FileField(
+        allow_empty_file=True,
+        error_messages={"required": _("Send the photo as the multipart field 'image'.")},
+    )
+
+
+class ClassificationSerializer(serializers.Serializer):
+    """The model's answer for a photo that is not stored."""
+
+    label = serializers.IntegerField()
+    label_name = serializers.CharField()
+    confidence = serializers.FloatField()
+    probabilities = serializers.ListField(child=serializers.FloatField())
+    model_version = serializers.CharField()
+    category = CategoryBriefSerializer(
+        read_only=True, allow_null=True, help_text="Where the store files this label, if anywhere."
+    )

@@ -1,0 +1,319 @@
+"""The REST API: thin adapters from HTTP to catalog.selectors (reads) and catalog.services (writes).
+
+Anyone reads what the shop shows (published, filed products); staff read everything and write,
+with a session (CSRF enforced) or a token. Uploads answer 202: the product is saved at once and
+classified after the transaction commits, so clients poll ``status_url``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.viewsets import GenericViewSet
+
+import classifier
+from catalog import selectors, services
+from catalog.api import serializers as s
+from catalog.api.permissions import IsStaffOrReadOnly, is_staff
+from catalog.api.throttles import ClassifyAnonThrottle, ClassifyThrottled
+from catalog.models import Category, Product
+from catalog.photos import validated_photo
+from classifier.predictor import ModelUnavailable
+
+logger = logging.getLogger(__name__)
+
+# Token first: its WWW-Authenticate header turns "not signed in" into 401 rather than 403.
+AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
+
+UNAUTHENTICATED = OpenApiResponse(description="Not signed in: send a staff token or session.")
+FORBIDDEN = OpenApiResponse(description="Signed in but not staff, or the CSRF token is missing.")
+NOT_FOUND = OpenApiResponse(description="No such product, or it is not published.")
+BAD_PHOTO = OpenApiResponse(description='Invalid input, e.g. {"image": ["the file is empty; …"]}.')
+LOCATION = OpenApiParameter(
+    "Location",
+    OpenApiTypes.URI,
+    OpenApiParameter.HEADER,
+    response=[202],
+    description="Where to poll the classification: GET /api/products/{id}/status/.",
+)
+
+
+class ClassifierUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = _(
+        "The garment classifier is not available on this server right now; try again in a few "
+        "minutes. Staff: the server log names the model file that could not be loaded."
+    )
+    default_code = "classifier_unavailable"
+    wait = 60  # DRF's exception handler sends it as Retry-After
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("The product is not in a state that allows this.")
+    default_code = "conflict"
+
+
+@contextmanager
+def service_errors(field: str = "image") -> Iterator[None]:
+    """A service's ValidationError as a 400; messages without a field belong to ``field``."""
+    try:
+        yield
+    except DjangoValidationError as exc:
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {field: exc.messages}
+        raise ValidationError(detail) from None
+
+
+def find_category(roots: Iterable[Category], slug: str) -> Category | None:
+    """The node of ``category_tree()`` with that slug, counts and children attached."""
+    for category in roots:
+        if category.slug == slug:
+            return category
+        if found := find_category(category.subcategories, slug):
+            return found
+    return None
+
+
+class CategoryViewSet(GenericViewSet):
+    """The category tree with customer-visible product counts; read-only."""
+
+    queryset = Category.objects.all()  # names the lookup for the schema; data comes from selectors
+    serializer_class = s.CategorySerializer
+    lookup_field = "slug"
+    lookup_value_regex = r"[-\w]+"
+    pagination_class = None
+    filter_backends: list = []
+    authentication_classes = AUTHENTICATION
+    permission_classes = [IsStaffOrReadOnly]
+
+    @extend_schema(summary="The category tree", responses=s.CategorySerializer(many=True))
+    def list(self, request: Request) -> Response:
+        return Response(self.get_serializer(selectors.category_tree(), many=True).data)
+
+    @extend_schema(
+        summary="One category with its sub-categories",
+        responses={200: s.CategorySerializer, 404: OpenApiResponse(description="No such slug.")},
+    )
+    def retrieve(self, request: Request, slug: str) -> Response:
+        category = find_category(selectors.category_tree(), slug)
+        if category is None:
+            raise NotFound(s.UNKNOWN_CATEGORY.format(value=slug))
+        return Response(self.get_serializer(category).data)
+
+
+class ProductViewSet(GenericViewSet):
+    """Products. Non-staff see only what the shop shows; unpublished products are 404 to them."""
+
+    serializer_class = s.ProductSerializer
+    lookup_value_regex = r"\d+"
+    filter_backends: list = []  # selectors.product_list filters; the params are validated below
+    authentication_classes = AUTHENTICATION
+    permission_classes = [IsStaffOrReadOnly]
+
+    def get_queryset(self) -> QuerySet[Product]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Product.objects.none()
+        return selectors.product_list(published_only=not is_staff(self.request))
+
+    def fresh(self, product: Product) -> Product:
+        """Read the product again: an in-process classification may have changed the row."""
+        return selectors.product_list(published_only=False).get(pk=product.pk)
+
+    def product_response(self, product: Product, code: int = status.HTTP_200_OK) -> Response:
+        data = s.ProductSerializer(product, context=self.get_serializer_context()).data
+        headers = {"Location": data["status_url"]} if code == status.HTTP_202_ACCEPTED else None
+        return Response(data, status=code, headers=headers)
+
+    @extend_schema(
+        summary="List products",
+        parameters=[s.ProductListParamsSerializer],
+        responses={
+            200: s.ProductSerializer(many=True),
+            400: OpenApiResponse(description="Bad filter."),
+        },
+    )
+    def list(self, request: Request) -> Response:
+        params = s.ProductListParamsSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        query = params.validated_data
+        products = selectors.product_list(
+            published_only=not is_staff(request),
+            category=query.get("category"),
+            search=query.get("search", ""),
+            status=query.get("status", ""),
+            sort=query["ordering"],
+        )
+        page = self.paginate_queryset(products)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(summary="One product", responses={200: s.ProductSerializer, 404: NOT_FOUND})
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return self.product_response(self.get_object())
+
+    @extend_schema(
+        summary="Upload a product (staff)",
+        description="Saves the product as pending and classifies its photo in the background. "
+        "Poll the Location / status_url until classification_status is no longer pending.",
+        request={"multipart/form-data": s.ProductCreateSerializer},
+        parameters=[LOCATION],
+        responses={202: s.ProductSerializer, 400: BAD_PHOTO, 401: UNAUTHENTICATED, 403: FORBIDDEN},
+    )
+    def create(self, request: Request) -> Response:
+        payload = s.ProductCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        with service_errors("image"):
+            product = services.product_create(**payload.validated_data)
+        return self.product_response(self.fresh(product), status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        summary="Edit name, description, price or publication (staff)",
+        request=s.ProductUpdateSerializer,
+        responses={
+            200: s.ProductSerializer,
+            400: OpenApiResponse(description="Invalid value or a field that cannot be edited."),
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+        },
+    )
+    def partial_update(self, request: Request, pk: str) -> Response:
+        product = self.get_object()
+        payload = s.ProductUpdateSerializer(data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        with service_errors("non_field_errors"):
+            product = services.product_update(product=product, data=payload.validated_data)
+        return self.product_response(product)
+
+    @extend_schema(
+        summary="Classification status (poll after an upload)",
+        responses={200: s.ProductStatusSerializer, 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["get"], url_path="status", url_name="status")
+    def classification_status(self, request: Request, pk: str) -> Response:
+        product = self.get_object()
+        return Response(s.ProductStatusSerializer(product, context={"request": request}).data)
+
+    @extend_schema(
+        summary="File the product under a category, or clear it (staff)",
+        description="A person's choice: the model will not change it afterwards.",
+        request=s.ProductCategorySerializer,
+        responses={
+            200: s.ProductSerializer,
+            400: OpenApiResponse(description="Unknown category slug."),
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="category", url_name="category")
+    def set_category(self, request: Request, pk: str) -> Response:
+        product = self.get_object()
+        payload = s.ProductCategorySerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        with service_errors("category"):
+            product = services.product_set_category(
+                product=product, category=payload.validated_data["category"]
+            )
+        return self.product_response(self.fresh(product))
+
+    @extend_schema(
+        summary="Run the model again (staff)",
+        description="A category set by a person stays as it is.",
+        request=None,
+        parameters=[LOCATION],
+        responses={202: s.ProductSerializer, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"], url_path="reclassify", url_name="reclassify")
+    def reclassify(self, request: Request, pk: str) -> Response:
+        product = self.get_object()
+        services.products_reclassify(products=[product])
+        return self.product_response(self.fresh(product), status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        summary="Accept the model's suggested category (staff)",
+        request=None,
+        responses={
+            200: s.ProductSerializer,
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: OpenApiResponse(description="The model has suggested no category yet."),
+        },
+    )
+    @action(
+        detail=True, methods=["post"], url_path="accept-suggestion", url_name="accept-suggestion"
+    )
+    def accept_suggestion(self, request: Request, pk: str) -> Response:
+        product = self.get_object()
+        if product.predicted_category is None:
+            raise Conflict(
+                gettext(
+                    "The model has suggested no category for this product (classification is "
+                    "%(status)s); wait for the classification or choose one with "
+                    "POST /api/products/%(id)s/category/."
+                )
+                % {"status": product.classification_status, "id": product.pk}
+            )
+        return self.product_response(
+            self.fresh(services.product_accept_suggestion(product=product))
+        )
+
+
+class ClassifyView(APIView):
+    """Try the model on a photo; nothing is stored. Open to all, anonymous callers rate-limited."""
+
+    authentication_classes = AUTHENTICATION
+    permission_classes = [AllowAny]
+    throttle_classes = [ClassifyAnonThrottle]
+    parser_classes = [MultiPartParser, FormParser]
+
+    def throttled(self, request: Request, wait: float | None) -> Any:
+        raise ClassifyThrottled(wait)
+
+    @extend_schema(
+        summary="Classify a photo without saving it",
+        request={"multipart/form-data": s.PhotoSerializer},
+        responses={
+            200: s.ClassificationSerializer,
+            400: BAD_PHOTO,
+            429: OpenApiResponse(description="Too many anonymous requests; see Retry-After."),
+            503: OpenApiResponse(description="The model cannot be loaded; see Retry-After."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        payload = s.PhotoSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        with service_errors("image"):
+            photo = validated_photo(payload.validated_data["image"])
+        percha = settings.PERCHA
+        try:
+            result = classifier.classify_image(
+                photo.read(), model_path=percha["MODEL_PATH"], max_pixels=percha["MAX_IMAGE_PIXELS"]
+            )
+        except classifier.UnreadableImage as exc:
+            raise ValidationError({"image": [str(exc)]}) from None
+        except ModelUnavailable:
+            logger.exception("classify: the model could not be loaded")
+            raise ClassifierUnavailable() from None
+        category = Category.objects.filter(classifier_label=result.label).first()
+        data = {**result.as_dict(), "category": category}
+        return Response(s.ClassificationSerializer(data, context={"request": request}).data)

@@ -1,0 +1,132 @@
+"""Admin forms: they collect and check input; saving is left to ``catalog.services``.
+
+The photo is checked here with the same function the service uses, so a bad file comes back as
+an error on the photo field (with the reason) instead of a server error after the form passed.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import PurePath
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.text import capfirst
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import Category, Product
+from catalog.photos import validated_photo
+
+PHOTO_ACCEPT = "image/jpeg,image/png,image/webp,image/gif"
+NAME_MAX_LENGTH = Product._meta.get_field("name").max_length
+
+
+def product_name_from_filename(filename: str) -> str:
+    """A readable product name from a photo's file name: "camiseta_roja.jpg" → "Camiseta roja".
+
+    Bulk uploads and imports have no other name to go by; a person can rename later.
+    """
+    stem = PurePath(filename).stem
+    words = re.sub(r"[\s_\-.]+", " ", stem).strip()
+    if not words:
+        return gettext("Product")
+    return (words[:1].upper() + words[1:])[:NAME_MAX_LENGTH]
+
+
+class ProductAddForm(forms.ModelForm):
+    """Adding a product: a photo plus what only a person knows (name, price, …)."""
+
+    image = forms.FileField(
+        label=capfirst(_("photo")),
+        widget=forms.ClearableFileInput(attrs={"accept": PHOTO_ACCEPT}),
+        help_text=_("A JPEG, PNG or WebP photo of one garment; the model files it by category."),
+    )
+
+    class Meta:
+        model = Product
+        fields = ["image", "name", "price", "description", "category", "is_published"]
+        help_texts = {
+            "category": _("Leave empty to let the model choose; a category set here is kept."),
+        }
+
+    def clean_image(self) -> UploadedFile:
+        """Refuse a file the service would refuse, with the service's own reason."""
+        upload = self.cleaned_data["image"]
+        validated_photo(upload)  # raises ValidationError("the file is not an image …")
+        return upload
+
+
+class ProductChangeForm(forms.ModelForm):
+    """Editing a product: the photo and the model's outputs are shown, not edited."""
+
+    class Meta:
+        model = Product
+        fields = ["name", "price", "description", "category", "is_published"]
+        help_texts = {
+            "category": _(
+                "A category chosen here is a person's choice: the model never changes it."
+            ),
+        }
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    """``<input type="file" multiple>``: Django 5.2 needs this flag set explicitly."""
+
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """A list of uploaded files. Each file is checked later, one by one, so one bad photo does
+    not refuse the whole batch."""
+
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None) -> list[UploadedFile]:
+        files = [f for f in (data if isinstance(data, (list, tuple)) else [data]) if f]
+        if not files and self.required:
+            raise ValidationError(self.error_messages["required"], code="required")
+        return files
+
+
+class BulkUploadForm(forms.Form):
+    """Many photos at once; each becomes a product named after its file."""
+
+    photos = MultipleFileField(
+        label=capfirst(_("photos")),
+        widget=MultipleFileInput(attrs={"accept": PHOTO_ACCEPT}),
+    )
+    price = forms.DecimalField(
+        label=capfirst(_("price")),
+        required=False,
+        min_value=Decimal("0"),
+        max_digits=10,
+        decimal_places=2,
+        initial=Decimal("0"),
+        help_text=_("The same price for every product; edit them one by one afterwards."),
+    )
+    is_published = forms.BooleanField(
+        label=capfirst(_("published")),
+        required=False,
+        initial=True,
+        help_text=_("Shown in the store as soon as the model files them."),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Built per form, so it is translated into the language of the request.
+        self.fields["photos"].help_text = _(
+            "Select up to %(count)d photos. Each becomes a product named after its file "
+            "(camiseta_roja.jpg → “Camiseta roja”) and is filed by the model."
+        ) % {"count": settings.DATA_UPLOAD_MAX_NUMBER_FILES}
+
+
+class SetCategoryForm(forms.Form):
+    """The intermediate page of the "Set category" action."""
+
+    category = forms.ModelChoiceField(
+        label=capfirst(_("category")), queryset=Category.objects.all(), empty_label=None
+    )

@@ -1,0 +1,131 @@
+"""``manage.py import_products DIR``: every photo under a folder becomes a product.
+
+Products are created one by one (each committed on its own, so an interrupted import keeps what
+it made), without classifying; at the end all of them are queued in one call, so the worker
+classifies them in batches. Were the command to stop before that, they stay pending and the
+periodic ``classify_pending`` task picks them up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+from tqdm import tqdm
+
+from catalog import services
+from catalog.forms import product_name_from_filename
+from catalog.models import Category
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif"}
+
+
+def _price(value: str) -> Decimal:
+    try:
+        price = Decimal(value)
+    except InvalidOperation:
+        price = Decimal("NaN")
+    if not price.is_finite() or price < 0:
+        raise argparse.ArgumentTypeError(
+            _("%(value)r is not a price; give a number such as 19.90") % {"value": value}
+        )
+    return price
+
+
+class Command(BaseCommand):
+    help = _("Create a product from every photo under a folder; the model files them.")
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("directory", type=Path, help=_("folder searched recursively"))
+        parser.add_argument(
+            "--price", type=_price, default=Decimal("0"), help=_("price of every product")
+        )
+        parser.add_argument(
+            "--unpublished", action="store_true", help=_("create them hidden from the store")
+        )
+        parser.add_argument(
+            "--category-from-folder",
+            action="store_true",
+            help=_(
+                "file a photo under the category whose slug is the name of the folder holding "
+                "it (the nearest one under DIR that matches), as a person's choice"
+            ),
+        )
+
+    def handle(self, *args, directory: Path, **options) -> None:
+        if not directory.is_dir():
+            raise CommandError(_("%(dir)s is not a folder") % {"dir": directory})
+        photos = sorted(
+            p for p in directory.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+        )
+        if not photos:
+            self.stdout.write(
+                self.style.WARNING(_("No photos found under %(dir)s.") % {"dir": directory})
+            )
+            return
+        categories = (
+            {c.slug: c for c in Category.objects.all()} if options["category_from_folder"] else {}
+        )
+        created_ids: list[int] = []
+        skipped: list[tuple[str, str]] = []
+        unknown_folders: set[str] = set()
+        progress = tqdm(
+            photos,
+            desc=_("Importing"),
+            unit=_("photo"),
+            file=sys.stderr,
+            disable=options["verbosity"] == 0,
+        )
+        for path in progress:
+            relative = path.relative_to(directory)
+            category = None
+            if options["category_from_folder"] and len(relative.parts) > 1:
+                folders = relative.parts[:-1]
+                category = next((categories[f] for f in reversed(folders) if f in categories), None)
+                if category is None:
+                    unknown_folders.add(str(relative.parent))
+            try:
+                with path.open("rb") as fh:
+                    product = services.product_create(
+                        name=product_name_from_filename(path.name),
+                        image=File(fh, name=path.name),
+                        price=options["price"],
+                        category=category,
+                        is_published=not options["unpublished"],
+                        classify=False,
+                    )
+            except (ValidationError, OSError) as exc:
+                reason = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+                skipped.append((str(relative), reason))
+                continue
+            created_ids.append(product.pk)
+        progress.close()
+        services.products_queue_classification(product_ids=created_ids)
+        self._summary(len(created_ids), skipped, unknown_folders)
+
+    def _summary(
+        self, imported: int, skipped: list[tuple[str, str]], unknown_folders: set[str]
+    ) -> None:
+        for folder in sorted(unknown_folders):
+            self.stdout.write(
+                _("folder %(folder)s matches no category slug; the model files its photos")
+                % {"folder": folder}
+            )
+        for name, reason in skipped:
+            self.stdout.write(
+                self.style.WARNING(
+                    _("skipped %(file)s: %(reason)s") % {"file": name, "reason": reason}
+                )
+            )
+        self.stdout.write(
+            self.style.SUCCESS(
+                _("Imported %(imported)d, skipped %(skipped)d. Classification queued.")
+                % {"imported": imported, "skipped": len(skipped)}
+            )
+        )

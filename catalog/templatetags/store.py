@@ -1,0 +1,38 @@
+"""Template helpers of the storefront: prices in the reader's locale and the category menu."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import template
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+from catalog import selectors
+from catalog.models import Category
+
+register = template.Library()
+
+
+@register.filter
+def money(amount: Decimal | None) -> str:
+    """A price as the reader expects it: "1 234,50 €" in Spanish, "€1,234.50" in English.
+
+    Where the symbol goes is a translation (msgid "€%(amount)s"), so a new language needs no
+    code; digits and separators come from Django's locale formats.
+    """
+    if amount is None:
+        return ""
+    figure = number_format(amount, decimal_pos=2, use_l10n=True, force_grouping=True)
+    return _("€%(amount)s") % {"amount": figure}
+
+
+@register.simple_tag(takes_context=True)
+def nav_categories(context: template.Context) -> list[Category]:
+    """The top-level categories for the header menu; reuses the tree a view already loaded and
+    otherwise loads it once (the 404 page, the product page), so no page queries it twice."""
+    tree: Any = context.get("category_tree")
+    if tree is None:
+        tree = selectors.category_tree()
+    return tree

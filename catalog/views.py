@@ -1,0 +1,110 @@
+"""The customer-facing storefront: thin views over ``catalog.selectors``, rendered by templates.
+
+Customers only ever see published products filed under a category; staff may open any product
+page (to check a product before publishing it). Reads go through the selectors so the storefront,
+the API and the admin agree on what "visible" means.
+"""
+
+from __future__ import annotations
+
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+
+from catalog import selectors
+from catalog.models import Category, Product
+
+PAGE_SIZE = 24
+NEWEST_ON_HOME = 8
+MAX_QUERY_LENGTH = 100
+
+
+def _page(request: HttpRequest, products: QuerySet[Product]) -> Page:
+    """One page of a listing; a missing or bad ``?page=`` gives the first or last page, not an
+    error, so shared or edited links keep working."""
+    return Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _sort_options() -> list[tuple[str, str]]:
+    """The sort choices of a listing; built per request so the labels follow the language."""
+    return [
+        ("newest", _("Newest first")),
+        ("price", _("Price: low to high")),
+        ("-price", _("Price: high to low")),
+    ]
+
+
+def _find(
+    roots: list[Category], slug: str, trail: tuple[Category, ...] = ()
+) -> tuple[Category, tuple[Category, ...]] | None:
+    """The category with ``slug`` in the tree and its ancestors, top first: the tree is already
+    loaded for the navigation, so the page needs no query for the category, parents or chips."""
+    for category in roots:
+        if category.slug == slug:
+            return category, trail
+        if found := _find(category.subcategories, slug, (*trail, category)):
+            return found
+    return None
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Every top-level category with its count and a sample photo, then the newest products."""
+    tree = selectors.category_tree()
+    samples = selectors.category_samples(tree)
+    for category in tree:
+        category.sample = samples.get(category.pk)
+    newest = selectors.product_list(published_only=True)[:NEWEST_ON_HOME]
+    return render(request, "catalog/home.html", {"category_tree": tree, "products": newest})
+
+
+def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """A category's products, its sub-categories' included, sorted and paginated."""
+    tree = selectors.category_tree()
+    found = _find(tree, slug)
+    if found is None:
+        raise Http404(_("No such category."))
+    category, ancestors = found
+    sort = request.GET.get("sort", "newest")
+    if sort not in selectors.SORTS:
+        sort = "newest"
+    products = selectors.product_list(category=category, published_only=True, sort=sort)
+    context = {
+        "category_tree": tree,
+        "category": category,
+        "ancestors": ancestors,
+        "nav_current": (ancestors[0] if ancestors else category).slug,
+        "page_obj": _page(request, products),
+        "sort": sort,
+        "sort_options": _sort_options(),
+    }
+    return render(request, "catalog/category.html", context)
+
+
+def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """A product's page; unpublished or unfiled products exist only for staff."""
+    products = selectors.product_list(published_only=not request.user.is_staff)
+    product = get_object_or_404(products.select_related("category__parent"), slug=slug)
+    ancestors: list[Category] = []
+    parent = product.category.parent if product.category else None
+    while parent is not None:  # the tree is shallow: parents beyond the first cost one query each
+        ancestors.insert(0, parent)
+        parent = parent.parent
+    root = ancestors[0] if ancestors else product.category
+    context = {
+        "product": product,
+        "ancestors": ancestors,
+        "nav_current": root.slug if root else "",
+        "hidden_from_customers": not (product.is_published and product.category_id is not None),
+    }
+    return render(request, "catalog/product.html", context)
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    """Products whose name (or description) holds the query; an empty query explains itself."""
+    query = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
+    page_obj = None
+    if query:
+        page_obj = _page(request, selectors.product_list(search=query, published_only=True))
+    return render(request, "catalog/search.html", {"query": query, "page_obj": page_obj})

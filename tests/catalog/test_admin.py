@@ -1,0 +1,363 @@
+"""The shop admin: product list, add/change through the services, actions, review queue, bulk
+upload, and who may get in."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import translation
+
+from catalog import services
+from catalog.forms import product_name_from_filename
+from catalog.models import Category, Product
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "admin:catalog_product_changelist"
+REVIEW = "admin:catalog_productreview_changelist"
+
+
+@pytest.fixture
+def admin_client(admin_client):
+    """The admin in English, so that the messages checked here are the source strings."""
+    admin_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return admin_client
+
+
+def upload(data: bytes, name: str = "photo.jpg") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data, content_type="image/jpeg")
+
+
+def make_product(photo_bytes: bytes, name: str = "Pantalón", **kwargs) -> Product:
+    return services.product_create(
+        name=name, image=upload(photo_bytes), price=Decimal("10"), classify=False, **kwargs
+    )
+
+
+def predict(product: Product, label: int, confidence: float) -> Product:
+    probabilities = [(1 - confidence) / 9] * 10
+    probabilities[label] = confidence
+    return services.product_apply_prediction(
+        product=product,
+        label=label,
+        confidence=confidence,
+        probabilities=probabilities,
+        model_version="test",
+        threshold=0.6,
+    )
+
+
+def action(client, url: str, name: str, products: list[Product], **extra):
+    data = {"action": name, ACTION_CHECKBOX_NAME: [p.pk for p in products], **extra}
+    return client.post(reverse(url), data, follow=True)
+
+
+def test_changelist_shows_thumbnails_badges_and_filters(admin_client, photo_bytes):
+    product = predict(make_product(photo_bytes), label=1, confidence=0.42)
+    response = admin_client.get(reverse(CHANGELIST))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert product.thumbnail.url in html and "<img" in html
+    assert "percha-status-needs_review" in html
+    assert "42%" in html
+    assert "Pantalones" in html or "Trousers" in html  # the suggested category
+    assert reverse("admin:catalog_product_bulk_upload") in html
+    filtered = admin_client.get(reverse(CHANGELIST), {"classification_status__exact": "failed"})
+    assert filtered.status_code == 200
+    assert product.thumbnail.url not in filtered.content.decode()
+
+
+def test_changelist_queries_do_not_grow_with_rows(
+    admin_client, photo_bytes, django_assert_max_num_queries
+):
+    for i in range(3):
+        predict(make_product(photo_bytes, name=f"p{i}"), label=i, confidence=0.3)
+    admin_client.get(reverse(CHANGELIST))  # warm the session and content types
+    with django_assert_max_num_queries(12) as few:
+        admin_client.get(reverse(CHANGELIST))
+    for i in range(3, 9):
+        predict(make_product(photo_bytes, name=f"p{i}"), label=i, confidence=0.3)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        admin_client.get(reverse(CHANGELIST))
+
+
+def test_add_form_creates_through_the_service_and_classifies_after_commit(
+    admin_client, photo_bytes, django_capture_on_commit_callbacks
+):
+    page = admin_client.get(reverse("admin:catalog_product_add"))
+    assert page.status_code == 200 and 'type="file"' in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = admin_client.post(
+            reverse("admin:catalog_product_add"),
+            {
+                "image": upload(photo_bytes, "pantalon.jpg"),
+                "name": "Pantalón azul",
+                "price": "29.90",
+                "description": "Vaquero",
+                "is_published": "on",
+            },
+        )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    product = Product.objects.get()
+    assert len(callbacks) == 1
+    assert response.url == reverse("admin:catalog_product_changelist")
+    assert product.name == "Pantalón azul" and product.slug == "pantalon-azul"
+    assert product.price == Decimal("29.90") and product.thumbnail
+    assert "pantalon" not in product.image.name  # renamed by the service, not the client's name
+    assert product.classification_status in (
+        Product.Status.CLASSIFIED,
+        Product.Status.NEEDS_REVIEW,
+    )
+    assert product.predicted_label is not None
+
+
+def test_add_form_with_a_category_keeps_the_persons_choice(admin_client, photo_bytes):
+    bags = Category.objects.get(slug="bolsos")
+    response = admin_client.post(
+        reverse("admin:catalog_product_add"),
+        {"image": upload(photo_bytes), "name": "Bolso", "price": "5", "category": bags.pk},
+    )
+    assert response.status_code == 302
+    product = Product.objects.get()
+    assert product.category == bags
+    assert product.category_source == Product.CategorySource.PERSON
+    assert product.classification_status == Product.Status.PENDING
+    assert product.is_published is False  # the checkbox was left unticked
+
+
+def test_add_form_refuses_a_text_file_with_the_reason(admin_client):
+    response = admin_client.post(
+        reverse("admin:catalog_product_add"),
+        {"image": upload(b"just some text", "fake.jpg"), "name": "Fake", "price": "1"},
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "image" in errors and "not an image" in errors["image"][0]
+    assert "not an image" in response.content.decode()
+    assert Product.objects.count() == 0
+
+
+def test_change_form_shows_outputs_read_only(admin_client, photo_bytes):
+    product = predict(make_product(photo_bytes), label=1, confidence=0.42)
+    response = admin_client.get(reverse("admin:catalog_product_change", args=[product.pk]))
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert "image" not in form.fields and "confidence" not in form.fields
+    assert "predicted_label" not in form.fields and "classification_status" not in form.fields
+    html = response.content.decode()
+    assert "42%" in html and product.image.url in html
+
+
+def test_changing_the_category_is_a_persons_choice(admin_client, photo_bytes):
+    product = predict(make_product(photo_bytes), label=1, confidence=0.42)
+    dresses = Category.objects.get(slug="vestidos")
+    response = admin_client.post(
+        reverse("admin:catalog_product_change", args=[product.pk]),
+        {
+            "name": "Vestido",
+            "price": "12.50",
+            "description": "",
+            "category": dresses.pk,
+            "is_published": "on",
+        },
+    )
+    assert response.status_code == 302
+    product.refresh_from_db()
+    assert product.category == dresses
+    assert product.category_source == Product.CategorySource.PERSON
+    assert product.classification_status == Product.Status.CLASSIFIED
+    assert product.name == "Vestido" and product.price == Decimal("12.50")
+    assert product.predicted_label == 1 and product.confidence == pytest.approx(0.42)
+
+
+def test_editing_other_fields_keeps_the_models_category(admin_client, photo_bytes):
+    product = predict(make_product(photo_bytes), label=1, confidence=0.9)
+    response = admin_client.post(
+        reverse("admin:catalog_product_change", args=[product.pk]),
+        {
+            "name": "Otro nombre",
+            "price": "10",
+            "description": "",
+            "category": product.category_id,
+            "is_published": "on",
+        },
+    )
+    assert response.status_code == 302
+    product.refresh_from_db()
+    assert product.name == "Otro nombre"
+    assert product.category_source == Product.CategorySource.MODEL
+
+
+def test_reclassify_action_queues_the_selected(
+    admin_client, photo_bytes, django_capture_on_commit_callbacks
+):
+    first = predict(make_product(photo_bytes, name="a"), label=1, confidence=0.3)
+    second = predict(make_product(photo_bytes, name="b"), label=1, confidence=0.3)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = action(admin_client, CHANGELIST, "reclassify", [first, second])
+    assert response.status_code == 200
+    assert len(callbacks) == 1  # one batch for both
+    assert "2 products queued" in response.content.decode()
+    first.refresh_from_db()
+    assert first.classification_status == Product.Status.PENDING
+
+
+def test_accept_suggestion_action(admin_client, photo_bytes):
+    suggested = predict(make_product(photo_bytes, name="a"), label=3, confidence=0.3)
+    without = make_product(photo_bytes, name="b")
+    response = action(admin_client, CHANGELIST, "accept_suggestion", [suggested, without])
+    html = response.content.decode()
+    assert "1 product filed" in html and "1 product has no suggestion" in html
+    suggested.refresh_from_db()
+    assert suggested.category.slug == "vestidos"
+    assert suggested.category_source == Product.CategorySource.PERSON
+    assert suggested.classification_status == Product.Status.CLASSIFIED
+
+
+def test_publish_and_unpublish_actions(admin_client, photo_bytes):
+    product = make_product(photo_bytes, is_published=False)
+    action(admin_client, CHANGELIST, "publish", [product])
+    product.refresh_from_db()
+    assert product.is_published
+    action(admin_client, CHANGELIST, "unpublish", [product])
+    product.refresh_from_db()
+    assert not product.is_published
+
+
+def test_review_queue_lists_only_products_waiting_for_a_person(admin_client, photo_bytes):
+    review = predict(make_product(photo_bytes, name="Dudoso"), label=1, confidence=0.3)
+    failed = services.product_mark_failed(product=make_product(photo_bytes, name="Roto"), error="x")
+    classified = predict(make_product(photo_bytes, name="Seguro"), label=1, confidence=0.95)
+    pending = make_product(photo_bytes, name="Esperando")
+    response = admin_client.get(reverse(REVIEW))
+    assert response.status_code == 200
+    shown = {p.pk for p in response.context["cl"].result_list}
+    assert shown == {review.pk, failed.pk}
+    assert classified.pk not in shown and pending.pk not in shown
+    html = response.content.decode()
+    assert review.thumbnail.url in html
+    change = admin_client.get(reverse("admin:catalog_productreview_change", args=[review.pk]))
+    assert change.status_code == 200 and review.image.url in change.content.decode()
+    assert "30%" in html  # the suggestion's confidence
+    assert html.count('class="percha-prob"') == 3  # the top-3 probabilities (failed has none)
+
+
+def test_review_queue_set_category_through_an_intermediate_page(admin_client, photo_bytes):
+    product = predict(make_product(photo_bytes), label=1, confidence=0.3)
+    coats = Category.objects.get(slug="abrigos")
+    page = action(admin_client, REVIEW, "set_category", [product])
+    assert page.status_code == 200 and "Set the category" in page.content.decode()
+    action(admin_client, REVIEW, "set_category", [product], apply="1", category=coats.pk)
+    product.refresh_from_db()
+    assert product.category == coats
+    assert product.category_source == Product.CategorySource.PERSON
+    assert product.pk not in {
+        p.pk for p in admin_client.get(reverse(REVIEW)).context["cl"].result_list
+    }
+
+
+def test_review_queue_accept_and_reclassify(
+    admin_client, photo_bytes, django_capture_on_commit_callbacks
+):
+    first = predict(make_product(photo_bytes, name="a"), label=8, confidence=0.3)
+    second = predict(make_product(photo_bytes, name="b"), label=8, confidence=0.3)
+    action(admin_client, REVIEW, "accept_suggestion", [first])
+    first.refresh_from_db()
+    assert first.category.slug == "bolsos"
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        action(admin_client, REVIEW, "reclassify", [second])
+    assert len(callbacks) == 1
+    second.refresh_from_db()
+    assert second.classification_status == Product.Status.PENDING
+
+
+def test_review_queue_has_no_add_button(admin_client):
+    assert admin_client.get(reverse("admin:catalog_productreview_add")).status_code == 403
+
+
+def test_bulk_upload_creates_the_good_reports_the_bad_and_queues_once(
+    admin_client, photo_bytes, django_capture_on_commit_callbacks
+):
+    url = reverse("admin:catalog_product_bulk_upload")
+    form_page = admin_client.get(url)
+    assert form_page.status_code == 200
+    assert 'type="file"' in form_page.content.decode() and "multiple" in form_page.content.decode()
+    photos = [
+        upload(photo_bytes, "camiseta_roja.jpg"),
+        upload(photo_bytes, "pantalon-vaquero.jpg"),
+        upload(photo_bytes, "bolso.jpg"),
+        upload(b"not a photo", "notas.jpg"),
+    ]
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = admin_client.post(
+            url, {"photos": photos, "price": "15", "is_published": "on"}, follow=True
+        )
+    assert response.status_code == 200
+    assert Product.objects.count() == 3
+    assert set(Product.objects.values_list("name", flat=True)) == {
+        "Camiseta roja",
+        "Pantalon vaquero",
+        "Bolso",
+    }
+    assert all(p.price == Decimal("15") and p.is_published for p in Product.objects.all())
+    html = response.content.decode()
+    assert "notas.jpg" in html and "not an image" in html
+    assert "Created 3 products" in html
+    assert len(callbacks) == 1  # classification queued once, for the three
+
+
+def test_bulk_upload_without_photos_is_a_form_error(admin_client):
+    response = admin_client.post(reverse("admin:catalog_product_bulk_upload"), {"price": "1"})
+    assert response.status_code == 200
+    assert "photos" in response.context["form"].errors
+
+
+@pytest.mark.parametrize(
+    ("filename", "name"),
+    [
+        ("camiseta_roja.jpg", "Camiseta roja"),
+        ("IMG_2041.JPG", "IMG 2041"),
+        ("  vestido--largo .png", "Vestido largo"),
+        (".jpg", "Jpg"),
+        ("___.png", "Product"),
+    ],
+)
+def test_product_name_from_filename(filename, name):
+    with translation.override("en"):
+        assert product_name_from_filename(filename) == name
+
+
+def test_category_admin_lists_product_counts(admin_client, photo_bytes):
+    make_product(photo_bytes, category=Category.objects.get(slug="bolsos"))
+    response = admin_client.get(reverse("admin:catalog_category_changelist"))
+    assert response.status_code == 200
+    rows = {c.slug: c._product_count for c in response.context["cl"].result_list}
+    assert rows["bolsos"] == 1 and rows["vestidos"] == 0
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "admin:catalog_product_changelist",
+        "admin:catalog_product_bulk_upload",
+        "admin:catalog_productreview_changelist",
+    ],
+)
+def test_non_staff_cannot_reach_the_admin(client, django_user_model, url):
+    user = django_user_model.objects.create_user("customer", password="pw-123456")
+    client.force_login(user)
+    response = client.get(reverse(url))
+    assert response.status_code == 302
+    assert reverse("admin:login") in response.url
+    client.logout()
+    assert client.get(reverse(url)).status_code == 302
+
+
+def test_staff_without_add_permission_cannot_bulk_upload(client, django_user_model):
+    staff = django_user_model.objects.create_user("clerk", password="pw-123456", is_staff=True)
+    client.force_login(staff)
+    assert client.get(reverse("admin:catalog_product_bulk_upload")).status_code == 403

@@ -1,0 +1,204 @@
+"""The management commands: import a folder, classify files, requeue pending, the demo admin."""
+
+from __future__ import annotations
+
+import io
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.utils import translation
+
+from catalog import services
+from catalog.models import Category, Product
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args, **options) -> tuple[str, str]:
+    """Call a command in English (the source strings) and return its stdout and stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with translation.override("en"):
+        call_command(*args, stdout=out, stderr=err, **options)
+    return out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def photo_folder(tmp_path: Path, photo_bytes: bytes) -> Path:
+    folder = tmp_path / "photos"
+    (folder / "bolsos").mkdir(parents=True)
+    (folder / "rebajas").mkdir()
+    (folder / "camiseta_roja.jpg").write_bytes(photo_bytes)
+    (folder / "bolsos" / "bolso_piel.jpg").write_bytes(photo_bytes)
+    (folder / "rebajas" / "pantalon.JPEG").write_bytes(photo_bytes)
+    (folder / "notas.jpg").write_text("these are notes, not a photo")
+    (folder / "README.txt").write_text("not an image suffix: ignored")
+    return folder
+
+
+def test_import_products(photo_folder, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        out, err = run(
+            "import_products", str(photo_folder), "--price", "9.95", "--category-from-folder"
+        )
+    assert Product.objects.count() == 3
+    assert set(Product.objects.values_list("name", flat=True)) == {
+        "Camiseta roja",
+        "Bolso piel",
+        "Pantalon",
+    }
+    bag = Product.objects.get(name="Bolso piel")
+    assert bag.category == Category.objects.get(slug="bolsos")
+    assert bag.category_source == Product.CategorySource.PERSON
+    others = Product.objects.exclude(pk=bag.pk)
+    assert all(p.category is None and p.category_source == "" for p in others)
+    assert all(p.price == Decimal("9.95") and p.is_published for p in Product.objects.all())
+    assert all(p.classification_status == Product.Status.PENDING for p in Product.objects.all())
+    assert "skipped notas.jpg: the file is not an image" in out
+    assert "Imported 3, skipped 1" in out
+    assert "rebajas matches no category" in out
+    assert "README" not in out
+    assert len(callbacks) == 1  # one call queues the whole import, in batches
+
+
+def test_import_products_unpublished_without_folder_categories(photo_folder):
+    run("import_products", str(photo_folder), "--unpublished")
+    assert Product.objects.count() == 3
+    assert not Product.objects.filter(is_published=True).exists()
+    assert not Product.objects.filter(category__isnull=False).exists()
+
+
+def test_import_products_refuses_a_missing_folder(tmp_path):
+    with pytest.raises(CommandError, match="not a folder"):
+        run("import_products", str(tmp_path / "nowhere"))
+
+
+def test_import_products_refuses_a_negative_price(photo_folder):
+    with pytest.raises(CommandError, match="not a price"):
+        run("import_products", str(photo_folder), "--price", "-3")
+
+
+def test_classify_images_json_touches_no_database(tmp_path, photo_bytes, django_assert_num_queries):
+    paths = [tmp_path / "a.jpg", tmp_path / "b.jpg"]
+    for path in paths:
+        path.write_bytes(photo_bytes)
+    before = Product.objects.count()
+    with django_assert_num_queries(0):
+        out, _ = run("classify_images", *map(str, paths), "--json")
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [line["path"] for line in lines] == [str(p) for p in paths]
+    for line in lines:
+        assert set(line) == {"path", "label", "label_name", "confidence", "probabilities"}
+        assert len(line["probabilities"]) == 10
+        assert sum(line["probabilities"]) == pytest.approx(1, abs=1e-3)
+        assert 0 <= line["label"] <= 9 and line["confidence"] == max(line["probabilities"])
+    assert Product.objects.count() == before
+
+
+def test_classify_images_reports_a_bad_file_and_fails_at_the_end(tmp_path, photo_bytes):
+    good, bad, missing = tmp_path / "good.jpg", tmp_path / "bad.jpg", tmp_path / "missing.jpg"
+    good.write_bytes(photo_bytes)
+    bad.write_text("hello")
+    out = io.StringIO()
+    with pytest.raises(CommandError) as excinfo, translation.override("en"):
+        call_command("classify_images", str(good), str(bad), str(missing), "--json", stdout=out)
+    assert excinfo.value.returncode == 1
+    assert "2 of 3 photos" in str(excinfo.value)
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [line["path"] for line in lines] == [str(good), str(bad), str(missing)]
+    assert "label" in lines[0]
+    assert set(lines[1]) == {"path", "error"} and "not an image" in lines[1]["error"]
+    assert set(lines[2]) == {"path", "error"}
+
+
+def test_classify_images_table(tmp_path, photo_bytes):
+    photo, bad = tmp_path / "photo.jpg", tmp_path / "bad.png"
+    photo.write_bytes(photo_bytes)
+    bad.write_bytes(b"")
+    out = io.StringIO()
+    with pytest.raises(CommandError), translation.override("en"):
+        call_command("classify_images", str(photo), str(bad), stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0].split() == ["path", "label", "confidence"]
+    assert lines[1].startswith(str(photo)) and lines[1].rstrip().endswith("%")
+    assert lines[2].startswith(str(bad)) and "error: the file is empty" in lines[2]
+
+
+def make_product(photo_bytes: bytes, name: str) -> Product:
+    return services.product_create(
+        name=name,
+        image=SimpleUploadedFile(f"{name}.jpg", photo_bytes),
+        price=Decimal("1"),
+        classify=False,
+    )
+
+
+def test_classify_pending_requeues_pending_and_failed(
+    photo_bytes, django_capture_on_commit_callbacks
+):
+    pending = make_product(photo_bytes, "pending")
+    failed = services.product_mark_failed(product=make_product(photo_bytes, "failed"), error="x")
+    done = services.product_apply_prediction(
+        product=make_product(photo_bytes, "done"),
+        label=1,
+        confidence=0.99,
+        probabilities=[0.0] * 10,
+        model_version="v",
+    )
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        out, _ = run("classify_pending", "--no-failed")
+    assert "Queued 1 product" in out and len(callbacks) == 1
+    failed.refresh_from_db()
+    assert failed.classification_status == Product.Status.FAILED
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        out, _ = run("classify_pending")
+    assert "Queued 2 products" in out and len(callbacks) == 1
+    failed.refresh_from_db()
+    done.refresh_from_db()
+    assert failed.classification_status == Product.Status.PENDING
+    assert done.classification_status == Product.Status.CLASSIFIED
+    assert pending.pk != failed.pk
+
+    out, _ = run("classify_pending", "--include-failed")
+    assert "Queued 2 products" in out
+
+
+def test_ensure_demo_admin_is_idempotent(settings, monkeypatch):
+    settings.DEBUG = True
+    monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)
+    User = get_user_model()
+    out, _ = run("ensure_demo_admin")
+    admin = User.objects.get(username="admin")
+    assert admin.is_superuser and admin.is_staff and admin.check_password("admin")
+    assert "http://127.0.0.1:8000/admin/" in out and "admin" in out
+    out, _ = run("ensure_demo_admin")
+    assert "already exists" in out
+    assert User.objects.count() == 1
+
+
+def test_ensure_demo_admin_takes_the_password_from_the_environment(settings, monkeypatch):
+    settings.DEBUG = True
+    monkeypatch.setenv("DEMO_ADMIN_PASSWORD", "s3cret-demo")
+    out, _ = run("ensure_demo_admin")
+    assert get_user_model().objects.get(username="admin").check_password("s3cret-demo")
+    assert "s3cret-demo" not in out and "DEMO_ADMIN_PASSWORD" in out
+
+
+def test_ensure_demo_admin_leaves_an_existing_superuser_alone(settings):
+    settings.DEBUG = False
+    get_user_model().objects.create_superuser("boss", password="pw-123456")
+    out, _ = run("ensure_demo_admin")
+    assert "already exists" in out
+    assert not get_user_model().objects.filter(username="admin").exists()
+
+
+def test_ensure_demo_admin_refuses_when_debug_is_off(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG is off"):
+        run("ensure_demo_admin")
+    assert not get_user_model().objects.exists()

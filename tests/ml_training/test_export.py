@@ -1,0 +1,62 @@
+"""Export round trip on a real run, and the committed model against its targets."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from classifier import predictor
+from ml_training import data, evaluate, export
+
+
+@pytest.mark.slow
+@pytest.mark.training
+def test_export_round_trip_gives_the_same_probabilities(smoke_run, tmp_path, fashion_mnist_dir):
+    card = export.export(smoke_run, str(fashion_mnist_dir), tmp_path)
+    assert {p.name for p in tmp_path.iterdir()} == {
+        "model.keras",
+        "model.tflite",
+        "model_card.json",
+    }
+    assert json.loads((tmp_path / "model_card.json").read_text()) == card
+    assert len(card["classes"]) == 10 and card["input"]["shape"] == [28, 28, 1]
+    assert card["data"]["sha256"] == data.load(fashion_mnist_dir, limit=1).checksum
+    test = data.load(fashion_mnist_dir).test
+    served = predictor.load(str(tmp_path / "model.tflite")).predict(test.x[:2000])
+    keras_probs = evaluate.predict_probabilities(
+        keras.models.load_model(smoke_run / "model.keras"), test.x[:2000]
+    )
+    assert np.abs(served - keras_probs).max() < 1e-4
+
+
+def test_export_refuses_an_unfinished_run(tmp_path):
+    with pytest.raises(export.ExportError, match="metrics.json not found"):
+        export.export(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def committed_card():
+    return json.loads((predictor.ARTIFACTS_DIR / "model_card.json").read_text())
+
+
+def test_committed_model_reaches_its_target_on_the_real_test_set(fashion_mnist_dir, committed_card):
+    """The model the store serves, run the way the store runs it, on all 10,000 test images."""
+    test = data.load(fashion_mnist_dir).test
+    probabilities = predictor.load(str(predictor.DEFAULT_MODEL_PATH)).predict(test.x)
+    accuracy = float((probabilities.argmax(1) == test.y).mean())
+    assert accuracy >= 0.945
+    assert accuracy == pytest.approx(committed_card["metrics"]["test_accuracy"], abs=1e-4)
+    keras_model = keras.models.load_model(predictor.ARTIFACTS_DIR / "model.keras")
+    keras_probs = evaluate.predict_probabilities(keras_model, test.x)
+    assert np.abs(keras_probs - probabilities).max() < 1e-4
+
+
+def test_committed_model_card_describes_the_files(committed_card):
+    import hashlib
+
+    for name, info in committed_card["formats"].items():
+        digest = hashlib.sha256((predictor.ARTIFACTS_DIR / name).read_bytes()).hexdigest()
+        assert digest == info["sha256"], f"{name} changed without a new model card"
+    assert committed_card["code_version"] and committed_card["exported_at"]
+    assert [c["name"] for c in committed_card["classes"]][:2] == ["T-shirt/top", "Trouser"]

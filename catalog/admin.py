@@ -348,17 +348,23 @@ class ProductAdminBase(admin.ModelAdmin):
         else:
             form = SetCategoryForm()
         context = {
-            **self.admin_site.each_context(request),
-            "title": _("Set the category"),
-            "opts": self.opts,
-            "form": form,
-            "adminform": _admin_form(form),
+            **self._form_page_context(request, form, _("Set the category")),
             "products": queryset,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "action_name": "set_category",
             "media": self.media,
         }
         return TemplateResponse(request, "admin/catalog/set_category.html", context)
+
+    def _form_page_context(self, request: HttpRequest, form: Form, title: str) -> dict:
+        """What a custom admin page with one form needs to look like the admin's own."""
+        return {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.opts,
+            "form": form,
+            "adminform": _admin_form(form),
+        }
 
     @admin.action(description=_("Publish"), permissions=["change"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
@@ -427,11 +433,7 @@ class ProductAdmin(ProductAdminBase):
         else:
             form = BulkUploadForm()
         context = {
-            **self.admin_site.each_context(request),
-            "title": _("Upload many photos"),
-            "opts": self.opts,
-            "form": form,
-            "adminform": _admin_form(form),
+            **self._form_page_context(request, form, _("Upload many photos")),
             "has_view_permission": self.has_view_permission(request),
             "media": self.media + form.media,
         }

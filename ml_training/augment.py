@@ -15,6 +15,10 @@ from keras import layers
 PRESETS = {
     # The course's recipe: about ±11 degrees, ±3 pixels, ±10% zoom, mirror images.
     "course": {"rotation": 0.03, "translation": 0.1, "zoom": 0.1},
+    # The dense network's: the same kinds of change in smaller doses (about ±5 degrees, ±1 pixel,
+    # ±5% zoom). Measured: with the course's dose the dense network, which has no built-in
+    # tolerance to shifts, underfits (85.7% test accuracy against 89.2% without augmentation).
+    "mild": {"rotation": 0.014, "translation": 0.04, "zoom": 0.05},
     # The production model's: mirror and ±2 pixels only. Rotation and zoom blur the 28x28
     # garments' fine edges (shirt vs T-shirt vs pullover) more than they add variety.
     "light": {"rotation": 0.0, "translation": 0.08, "zoom": 0.0},

@@ -182,6 +182,8 @@ PERCHA = {
     "MAX_IMAGE_PIXELS": env.int("MAX_IMAGE_PIXELS", default=40_000_000),
     "CLASSIFY_BATCH_SIZE": env.int("CLASSIFY_BATCH_SIZE", default=64),
     "FASHION_MNIST_DIR": env("FASHION_MNIST_DIR", default=""),
+    # Password of the demo superuser that `make run` creates; used only while DEBUG is on.
+    "DEMO_ADMIN_PASSWORD": env("DEMO_ADMIN_PASSWORD", default="admin"),
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = PERCHA["MAX_UPLOAD_BYTES"] + 1024 * 1024
 

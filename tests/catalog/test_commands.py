@@ -168,9 +168,8 @@ def test_classify_pending_requeues_pending_and_failed(
     assert "Queued 2 products" in out
 
 
-def test_ensure_demo_admin_is_idempotent(settings, monkeypatch):
+def test_ensure_demo_admin_is_idempotent(settings):
     settings.DEBUG = True
-    monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)
     User = get_user_model()
     out, _ = run("ensure_demo_admin")
     admin = User.objects.get(username="admin")
@@ -181,9 +180,9 @@ def test_ensure_demo_admin_is_idempotent(settings, monkeypatch):
     assert User.objects.count() == 1
 
 
-def test_ensure_demo_admin_takes_the_password_from_the_environment(settings, monkeypatch):
+def test_ensure_demo_admin_takes_the_password_from_the_setting(settings):
     settings.DEBUG = True
-    monkeypatch.setenv("DEMO_ADMIN_PASSWORD", "s3cret-demo")
+    settings.PERCHA = {**settings.PERCHA, "DEMO_ADMIN_PASSWORD": "s3cret-demo"}
     out, _ = run("ensure_demo_admin")
     assert get_user_model().objects.get(username="admin").check_password("s3cret-demo")
     assert "s3cret-demo" not in out and "DEMO_ADMIN_PASSWORD" in out

@@ -12,8 +12,12 @@ from ml_training import data, evaluate, export
 
 @pytest.mark.slow
 @pytest.mark.training
-def test_export_round_trip_gives_the_same_probabilities(smoke_run, tmp_path, fashion_mnist_dir):
-    card = export.export(smoke_run, str(fashion_mnist_dir), tmp_path)
+@pytest.mark.parametrize("flip_averaging", [False, True])
+def test_export_round_trip_gives_the_same_probabilities(
+    smoke_run, tmp_path, fashion_mnist_dir, flip_averaging
+):
+    card = export.export(smoke_run, str(fashion_mnist_dir), tmp_path, flip_averaging=flip_averaging)
+    assert card["flip_averaging"] is flip_averaging
     assert {p.name for p in tmp_path.iterdir()} == {
         "model.keras",
         "model.tflite",
@@ -24,9 +28,11 @@ def test_export_round_trip_gives_the_same_probabilities(smoke_run, tmp_path, fas
     assert card["data"]["sha256"] == data.load(fashion_mnist_dir, limit=1).checksum
     test = data.load(fashion_mnist_dir).test
     served = predictor.load(str(tmp_path / "model.tflite")).predict(test.x[:2000])
-    keras_probs = evaluate.predict_probabilities(
-        keras.models.load_model(smoke_run / "model.keras"), test.x[:2000]
-    )
+    run_model = keras.models.load_model(smoke_run / "model.keras")
+    mirrored = run_model(test.x[:2000, :, ::-1], training=False) if flip_averaging else None
+    keras_probs = evaluate.predict_probabilities(run_model, test.x[:2000])
+    if flip_averaging:
+        keras_probs = (keras_probs + np.asarray(mirrored)) / 2
     assert np.abs(served - keras_probs).max() < 1e-4
 
 

@@ -6,8 +6,6 @@ well-known password must never reach a production database. Running it again cha
 
 from __future__ import annotations
 
-import os
-
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -46,9 +44,7 @@ class Command(BaseCommand):
                 )
                 % {"name": USERNAME}
             )
-        # Read here rather than in settings: a one-off demo credential that the running store
-        # never needs has no business sitting in the settings object.
-        password = os.environ.get("DEMO_ADMIN_PASSWORD") or DEFAULT_PASSWORD
+        password = settings.PERCHA["DEMO_ADMIN_PASSWORD"] or DEFAULT_PASSWORD
         User.objects.create_superuser(username=USERNAME, email="", password=password)
         shown = (
             DEFAULT_PASSWORD

@@ -80,7 +80,7 @@ def export(
         if not needed.is_file():
             raise ExportError(f"{needed} not found: is {run_dir} a finished training run?")
     metrics = json.loads(metrics_path.read_text())
-    model = keras.models.load_model(model_path)
+    model = keras.models.load_model(model_path, compile=False)  # no optimizer state
     if flip_averaging:
         model = architectures.with_flip_averaging(model)
     test = data.load(data_dir).test

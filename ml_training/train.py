@@ -45,7 +45,7 @@ class Recipe:
 RECIPES = {
     "dense": Recipe(max_epochs=60, patience=8, augment_preset="mild"),
     "cnn": Recipe(max_epochs=40, patience=5),
-    "cnn_dropout": Recipe(max_epochs=40, patience=5),
+    "cnn_dropout": Recipe(max_epochs=30, patience=5),
     "production": Recipe(
         max_epochs=40,
         patience=40,  # the cosine schedule decides the end; the best epoch is still restored

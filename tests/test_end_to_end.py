@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
@@ -55,9 +54,8 @@ def wait_until_classified(ids: list[int], timeout: float = 90) -> list[Product]:
 
 def test_uploaded_photos_are_filed_by_the_worker(worker, staff_client, fashion_test_set):
     images, labels = fashion_test_set
-    picks = [int(np.flatnonzero(labels == k)[0]) for k in range(10)]  # one of each class
     ids, expected = [], {}
-    for i in picks:
+    for i in range(20):  # the first 20 test images, unselected (every class appears)
         photo = render_as_photo(images[i])
         response = staff_client.post(
             "/api/products/",
@@ -74,7 +72,9 @@ def test_uploaded_photos_are_filed_by_the_worker(worker, staff_client, fashion_t
     except TimeoutError:
         pytest.fail(f"the worker did not classify the products:\n{worker.log()[-3000:]}")
     right = [p for p in products if p.category and p.category.classifier_label == expected[p.pk]]
-    assert len(right) >= 9, [(p.name, p.predicted_label, p.confidence) for p in products]
+    # at least 9 in 10 filed under the right category (a wrong or an unsure answer both count
+    # against it: an unsure product waits for review with no category)
+    assert len(right) >= 18, [(p.name, p.predicted_label, p.confidence) for p in products]
     assert all(p.model_version for p in products)
     assert "classifier.tasks.classify_products" in worker.log()  # done by the worker
 

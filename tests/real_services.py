@@ -91,10 +91,19 @@ class Worker:
         self._log.close()
 
 
+def forget_connections(app) -> None:
+    """Drop connection pools made under an earlier broker URL (Celery caches them per app)."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
+
+
 def use_real_broker(app) -> dict:
     """Point the test process's Celery app at the test Redis; returns what to restore."""
     saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
     app.conf.update(broker_url=broker_url(), task_always_eager=False)
+    forget_connections(app)
     with app.connection_for_write() as conn:
         conn.default_channel.queue_purge("celery")
     return saved

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from catalog.models import Product
 from shop.celery import app as celery_app
 from tests.conftest import render_as_photo
-from tests.real_services import Worker, use_real_broker
+from tests.real_services import Worker, forget_connections, use_real_broker
 
 pytestmark = [
     pytest.mark.slow,
@@ -32,6 +32,7 @@ def worker(tmp_path, settings):
     finally:
         process.stop()
         celery_app.conf.update(saved)
+        forget_connections(celery_app)
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ train-production: ## the store's model
 	$(BIN)/python -m ml_training.train --production
 
 export: ## promote the production run into classifier/artifacts/
-	$(BIN)/python -m ml_training.export ml_training/runs/production-augmented
+	$(BIN)/python -m ml_training.export ml_training/runs/production-augmented --flip-averaging
 
 report: ## results.md, results.json and the plots from the run folders
 	$(BIN)/python -m ml_training.report

@@ -43,9 +43,9 @@ class Recipe:
 
 
 RECIPES = {
-    "dense": Recipe(max_epochs=60, patience=8, augment_preset="mild"),
-    "cnn": Recipe(max_epochs=40, patience=5),
-    "cnn_dropout": Recipe(max_epochs=30, patience=5),
+    "dense": Recipe(max_epochs=60, patience=8, augment_preset="dense"),
+    "cnn": Recipe(max_epochs=40, patience=6),
+    "cnn_dropout": Recipe(max_epochs=40, patience=6),
     "production": Recipe(
         max_epochs=40,
         patience=40,  # the cosine schedule decides the end; the best epoch is still restored
@@ -94,7 +94,10 @@ def make_dataset(
     ds = ds.batch(batch_size)
     if augmented:
         layer = augment.augmenter(preset, seed=SEED)
-        ds = ds.map(lambda x, y: (layer(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE)
+        ds = ds.map(
+            lambda x, y: (augment.augment_batch(layer, x, preset, seed=SEED), y),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
     return ds.prefetch(tf.data.AUTOTUNE)
 
 

@@ -45,7 +45,8 @@ class Recipe:
 RECIPES = {
     "dense": Recipe(max_epochs=60, patience=8, augment_preset="dense"),
     "cnn": Recipe(max_epochs=40, patience=6),
-    "cnn_dropout": Recipe(max_epochs=40, patience=6),
+    # A decaying learning rate: with a constant one the run stopped at 92.4% (see results.md).
+    "cnn_dropout": Recipe(max_epochs=30, patience=30, cosine=True, learning_rate=2e-3),
     "production": Recipe(
         max_epochs=40,
         patience=40,  # the cosine schedule decides the end; the best epoch is still restored

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from classifier import predictor
+from classifier import predictor, preprocess
 from classifier.labels import LABELS, label_name
 from classifier.preprocess import DEFAULT_MAX_PIXELS, ModelInput, UnreadableImage, to_model_input
 
@@ -99,9 +99,7 @@ def check_photo(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> str:
 
     Raises UnreadableImage with a message meant for the person who uploaded it.
     """
-    from classifier.preprocess import open_photo, to_grayscale
-
-    image = open_photo(data, max_pixels=max_pixels)
+    image = preprocess.open_photo(data, max_pixels=max_pixels)
     image_format = image.format
-    to_grayscale(image)  # modes we cannot convert fail here, not later in the worker
+    preprocess.to_grayscale(image)  # modes we cannot convert fail here, not later in the worker
     return image_format

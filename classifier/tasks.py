@@ -46,7 +46,7 @@ def classify_products(self, product_ids: list[int]) -> dict:
                 data = fh.read()
             inputs.append(classifier.preprocess.to_model_input(data, percha["MAX_IMAGE_PIXELS"]))
             ready.append(product)
-        except (FileNotFoundError, classifier.UnreadableImage, ValueError) as exc:
+        except (FileNotFoundError, ValueError) as exc:  # ValueError: UnreadableImage and kin
             reason = (
                 str(exc)
                 if isinstance(exc, classifier.UnreadableImage)

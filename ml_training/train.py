@@ -52,7 +52,7 @@ RECIPES = {
         patience=40,  # the cosine schedule decides the end; the best epoch is still restored
         learning_rate=3e-3,
         cosine=True,
-        augment_preset="light",
+        augment_preset="production",
         label_smoothing=0.1,
     ),
 }

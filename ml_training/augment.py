@@ -8,7 +8,6 @@ test and the exported models never see them.
 from __future__ import annotations
 
 import keras
-import numpy as np
 from keras import layers
 
 # Fashion-MNIST garments are centred and upright; small geometric changes keep the label.
@@ -26,71 +25,7 @@ PRESETS = {
     # The production model's: mirror and ±2 pixels on every image. Rotation and zoom blur the
     # 28x28 garments' fine edges (shirt vs T-shirt vs pullover) more than they add variety.
     "light": {"rotation": 0.0, "translation": 0.08, "zoom": 0.0, "probability": 1.0},
-    # The production model's since v3: "light" plus random erasing (Zhong et al., 2017) on half
-    # of the images, a noise-filled box of 2-20% of the image. It hides a sleeve or a collar
-    # now and then, so the network cannot lean on one detail alone.
-    "production": {
-        "rotation": 0.0,
-        "translation": 0.08,
-        "zoom": 0.0,
-        "probability": 1.0,
-        "erasing": 0.5,
-    },
 }
-
-
-@keras.saving.register_keras_serializable(package="percha")
-class RandomErasing(layers.Layer):
-    """Replace a random box of each chosen image with uniform noise, in training only."""
-
-    def __init__(
-        self, probability: float = 0.5, area=(0.02, 0.2), seed: int | None = None, **kwargs
-    ):
-        super().__init__(**kwargs)
-        self.probability = probability
-        self.area = tuple(area)
-        self.seed = seed
-        self._generator = keras.random.SeedGenerator(seed)
-
-    def call(self, inputs, training=False):
-        if not training:
-            return inputs
-        from keras import ops
-
-        shape = ops.shape(inputs)
-        batch, height, width = shape[0], shape[1], shape[2]
-        size = ops.cast(height * width, "float32")
-
-        def uniform(low, high):
-            return keras.random.uniform((batch,), low, high, seed=self._generator)
-
-        area = uniform(self.area[0], self.area[1]) * size
-        log_ratio = uniform(float(np.log(0.3)), float(np.log(1 / 0.3)))
-        ratio = ops.exp(log_ratio)
-        box_h = ops.clip(ops.sqrt(area * ratio), 1.0, ops.cast(height, "float32"))
-        box_w = ops.clip(ops.sqrt(area / ratio), 1.0, ops.cast(width, "float32"))
-        top = uniform(0.0, 1.0) * (ops.cast(height, "float32") - box_h)
-        left = uniform(0.0, 1.0) * (ops.cast(width, "float32") - box_w)
-        rows = ops.cast(ops.arange(height), "float32")[None, :, None]
-        cols = ops.cast(ops.arange(width), "float32")[None, None, :]
-        inside = (
-            (rows >= top[:, None, None])
-            & (rows < (top + box_h)[:, None, None])
-            & (cols >= left[:, None, None])
-            & (cols < (left + box_w)[:, None, None])
-        )
-        chosen = uniform(0.0, 1.0) < self.probability
-        mask = ops.expand_dims(inside & chosen[:, None, None], -1)
-        noise = keras.random.uniform(shape, 0.0, 1.0, seed=self._generator)
-        return ops.where(mask, ops.cast(noise, inputs.dtype), inputs)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "probability": self.probability,
-            "area": self.area,
-            "seed": self.seed,
-        }
 
 
 def augmenter(preset: str = "course", seed: int = 42) -> keras.Sequential:
@@ -104,8 +39,6 @@ def augmenter(preset: str = "course", seed: int = 42) -> keras.Sequential:
         steps.append(layers.RandomTranslation(t, t, fill_mode="constant", seed=seed + 2))
     if params["zoom"]:
         steps.append(layers.RandomZoom(params["zoom"], fill_mode="constant", seed=seed + 3))
-    if params.get("erasing"):
-        steps.append(RandomErasing(params["erasing"], seed=seed + 4))
     return keras.Sequential(steps, name=f"augment_{preset}")
 
 

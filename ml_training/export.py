@@ -106,7 +106,9 @@ def export(
         "architecture": metrics["model"],
         "exported_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "code_version": metrics["code_version"],
-        "classes": [{"index": i, "name": name} for i, name in enumerate(CLASS_NAMES)],
+        "classes": [
+            {"index": i, "name": name} for i, name in enumerate(metrics.get("classes", CLASS_NAMES))
+        ],
         "input": {
             "shape": [28, 28, 1],
             "dtype": "float32",
@@ -127,7 +129,6 @@ def export(
             "test_accuracy": tflite_metrics["accuracy"],
             "test_loss": tflite_metrics["loss"],
             "validation_accuracy": metrics["validation_accuracy"],
-            "test_accuracy_without_flip_averaging": metrics["test_accuracy"],
             "per_class_accuracy": tflite_metrics["per_class_accuracy"],
         },
         "training": {
@@ -147,6 +148,21 @@ def export(
             },
         },
     }
+    if "base" not in metrics:  # a fine-tuned run's own figures are flip-averaged already
+        card["metrics"]["test_accuracy_without_flip_averaging"] = metrics["test_accuracy"]
+    if "calibration" in metrics:  # fitted on held-out photos by ml_training.finetune
+        card["calibration"] = metrics["calibration"]
+        card["data"]["photos"] = {
+            "folder": metrics["photos_dir"],
+            "train_photos": metrics["train_photos"],
+            "rows_with_variants": metrics["photo_rows"],
+        }
+        held = metrics["held_out_photos"]["new"]
+        card["metrics"]["held_out_photos"] = {
+            key: held[key]
+            for key in ("photos", "accuracy", "coverage", "precision", "unknown_held", "threshold")
+        }
+        card["base_model"] = metrics["base"]
     (out_dir / "model_card.json").write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
     return card
 

@@ -29,19 +29,3 @@ def test_a_batch_is_augmented_in_the_presets_share_only():
         np.mean([np.array_equal(a, b) for a, b in zip(np.asarray(everything), images, strict=True)])
         < 0.2
     )
-
-
-def test_random_erasing_hides_one_box_in_about_half_of_the_images():
-    images = np.zeros((400, 28, 28, 1), np.float32)
-    erased = np.asarray(augment.RandomErasing(0.5, seed=1)(images, training=True))
-    changed = (erased != 0).reshape(400, -1)
-    share = changed.any(axis=1).mean()
-    assert 0.4 < share < 0.6
-    areas = changed.sum(axis=1)[changed.any(axis=1)] / (28 * 28)
-    assert areas.max() <= 0.25  # a box of at most 20% of the image (plus rounding)
-    rows, cols = np.nonzero(erased[np.argmax(changed.any(axis=1)), ..., 0])
-    box = erased[
-        np.argmax(changed.any(axis=1)), rows.min() : rows.max() + 1, cols.min() : cols.max() + 1
-    ]
-    assert (box > 0).mean() > 0.95  # one solid rectangle of noise
-    np.testing.assert_array_equal(augment.RandomErasing(0.5)(images, training=False), images)

@@ -5,9 +5,10 @@ BIN := $(VENV)/bin
 FASHION_MNIST_DIR ?= $(abspath ../shared/datasets/fashion-mnist)
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
+CLOTHING_PHOTOS_DIR ?= $(abspath ../shared/datasets/clothing-photos)
 export FASHION_MNIST_DIR
 
-.PHONY: help install install-dev run test test-fast lint train train-production export report worker clean
+.PHONY: help install install-dev run test test-fast lint bench train train-production finetune export evaluate-photos report worker clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -36,14 +37,23 @@ test-fast: ## the one-minute loop: everything but the slow tests
 lint: ## ruff
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
+bench: ## the serving/store benchmark table (needs PostgreSQL, Redis, wrk; BENCH_ARGS=--quick)
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
 train: ## the six course models (dense, cnn, cnn_dropout) x (plain, augmented)
 	$(BIN)/python -m ml_training.train --all
 
 train-production: ## the store's model
 	$(BIN)/python -m ml_training.train --production
 
-export: ## promote the production run into classifier/artifacts/
-	$(BIN)/python -m ml_training.export ml_training/runs/production-augmented --flip-averaging
+finetune: ## the store's model: the production run taught real photos (needs train-production)
+	$(BIN)/python -m ml_training.finetune --photos $(CLOTHING_PHOTOS_DIR)/train
+
+export: ## promote the fine-tuned run into classifier/artifacts/
+	$(BIN)/python -m ml_training.export ml_training/runs/production-photos --flip-averaging
+
+evaluate-photos: ## the served model on real photos → ml_training/reports/real_photos.md
+	$(BIN)/python -m classifier.evaluate_photos $(CLOTHING_PHOTOS_DIR)/validation --report ml_training/reports
 
 report: ## results.md, results.json and the plots from the run folders
 	$(BIN)/python -m ml_training.report

@@ -42,6 +42,7 @@ class ProductAddForm(forms.ModelForm):
 
     image = forms.FileField(
         label=capfirst(_("photo")),
+        allow_empty_file=True,  # refused by clean_image, with the same words as everywhere else
         widget=forms.ClearableFileInput(attrs={"accept": PHOTO_ACCEPT}),
         help_text=_("A JPEG, PNG or WebP photo of one garment; the model files it by category."),
     )

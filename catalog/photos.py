@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import io
 import uuid
+from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.static import serve
 from PIL import Image, ImageOps
 
 import classifier
+from classifier.preprocess import UnreadableImage
 
 THUMBNAIL_SIDE = 480
 EXTENSIONS = {
@@ -23,6 +28,58 @@ EXTENSIONS = {
     "BMP": "bmp",
     "TIFF": "tif",
 }
+# What the media view serves, and as what: the extension is ours (see validated_photo), so the
+# content type never comes from the client, and nothing else under MEDIA_ROOT is served.
+CONTENT_TYPES = {
+    "jpg": "image/jpeg",
+    "png": "image/png",
+    "webp": "image/webp",
+    "gif": "image/gif",
+    "bmp": "image/bmp",
+    "tif": "image/tiff",
+}
+MEDIA_HEADERS = {
+    "X-Content-Type-Options": "nosniff",  # browsers must not guess HTML or script from bytes
+    "Content-Security-Policy": "default-src 'none'; sandbox",  # opened directly: inert
+    "Content-Disposition": "inline",
+    "Cache-Control": "public, max-age=31536000, immutable",  # names are random, never reused
+}
+
+
+# classifier.preprocess.MESSAGES, word for word, so that they are translated (a test checks).
+PHOTO_ERRORS = {
+    "empty": gettext_lazy("the file is empty; upload a JPEG, PNG or WebP photo"),
+    "not_image": gettext_lazy(
+        "the file is not an image we can read; upload a JPEG, PNG or WebP photo"
+    ),
+    "markup": gettext_lazy(
+        "the file is SVG or HTML text, not an image we can read; upload a JPEG, PNG or WebP photo"
+    ),
+    "heic": gettext_lazy(
+        "HEIC/HEIF photos (the iPhone's default) are not supported; export the photo as JPEG, "
+        "or choose Settings > Camera > Formats > Most Compatible on the iPhone"
+    ),
+    "format": gettext_lazy("%(format)s images are not supported; upload a JPEG, PNG or WebP photo"),
+    "bomb": gettext_lazy(
+        "the image has too many pixels (more than %(max_pixels)s); upload a smaller photo"
+    ),
+    "too_many_pixels": gettext_lazy(
+        "the image is %(width)dx%(height)d pixels, more than the %(max_pixels)s allowed; "
+        "upload a smaller photo"
+    ),
+    "too_small": gettext_lazy(
+        "the image is only %(width)dx%(height)d pixels; upload a photo at least %(min)dx%(min)d"
+    ),
+    "damaged": gettext_lazy(
+        "the image is damaged or truncated (%(detail)s); export it again and re-upload"
+    ),
+}
+
+
+def photo_error_message(exc: UnreadableImage) -> str:
+    """The reason a photo was refused, in the language of the request."""
+    template = PHOTO_ERRORS.get(exc.code)
+    return str(template) % exc.params if template is not None else str(exc)
 
 
 def read_upload(upload: UploadedFile) -> bytes:
@@ -35,8 +92,14 @@ def read_upload(upload: UploadedFile) -> bytes:
             code="too_large",
         )
     upload.seek(0)
-    data = upload.read()
+    data = upload.read(limit + 1)  # a size the client did not declare is not trusted either
     upload.seek(0)
+    if len(data) > limit:
+        raise ValidationError(
+            _("The file is over %(limit).1f MB, the limit. Upload a smaller photo.")
+            % {"limit": limit / 1e6},
+            code="too_large",
+        )
     return data
 
 
@@ -48,8 +111,8 @@ def validated_photo(upload: UploadedFile) -> ContentFile:
     data = read_upload(upload)
     try:
         image_format = classifier.check_photo(data, settings.PERCHA["MAX_IMAGE_PIXELS"])
-    except classifier.UnreadableImage as exc:
-        raise ValidationError(str(exc), code="invalid_image") from None
+    except UnreadableImage as exc:
+        raise ValidationError(photo_error_message(exc), code=exc.code) from None
     return ContentFile(data, name=f"{uuid.uuid4().hex}.{EXTENSIONS[image_format]}")
 
 
@@ -64,3 +127,20 @@ def make_thumbnail(data: bytes) -> ContentFile:
     out = io.BytesIO()
     image.save(out, "WEBP", quality=80)
     return ContentFile(out.getvalue(), name=f"{uuid.uuid4().hex}.webp")
+
+
+def serve_media(request: HttpRequest, path: str) -> HttpResponse:
+    """Serve a stored photo or thumbnail from MEDIA_ROOT, as an image and nothing else.
+
+    Only names with one of our image extensions are served, with the content type that
+    extension stands for and headers that keep a browser from running anything in it.
+    """
+    extension = PurePosixPath(path).suffix.lower().lstrip(".")
+    content_type = CONTENT_TYPES.get(extension)
+    if content_type is None:
+        raise Http404("not a photo")
+    response = serve(request, path, document_root=settings.MEDIA_ROOT)
+    response["Content-Type"] = content_type
+    for header, value in MEDIA_HEADERS.items():
+        response[header] = value
+    return response

@@ -11,7 +11,14 @@ SORTS = {"newest": ("-created_at", "-id"), "price": ("price", "id"), "-price": (
 
 
 def category_with_descendants_ids(category: Category) -> list[int]:
-    """The category and all categories below it (the tree is shallow; one query per level)."""
+    """The category and all categories below it (the tree is shallow; one query per level).
+
+    A node of ``category_tree()`` already holds its sub-categories: then no query at all (the
+    storefront's category page has the tree loaded for its navigation anyway).
+    """
+    if hasattr(category, "subcategories"):
+        below = (category_with_descendants_ids(child) for child in category.subcategories)
+        return [category.pk, *(pk for ids in below for pk in ids)]
     ids, frontier = [category.pk], [category.pk]
     while frontier:
         frontier = list(

@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 
 from catalog.models import Category, Product
 from catalog.photos import make_thumbnail, validated_photo
+from classifier import predictor
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +36,20 @@ def _unique_slug(name: str) -> str:
     while Product.objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
     return slug
+
+
+def _save_with_a_free_slug(product: Product, attempts: int = 5) -> None:
+    """Insert the product; should another upload of the same name take the slug between the
+    check and the insert (concurrent uploads), try a random suffix rather than fail the upload."""
+    for attempt in range(attempts):
+        try:
+            with transaction.atomic():
+                product.save()
+            return
+        except IntegrityError:
+            if attempt == attempts - 1 or not Product.objects.filter(slug=product.slug).exists():
+                raise
+            product.slug = f"{product.slug[:200]}-{get_random_string(6, 'abcdefghjkmnpqrstuvwxyz')}"
 
 
 def product_create(
@@ -65,7 +82,7 @@ def product_create(
     product.image.save(photo.name, photo, save=False)
     product.thumbnail.save(thumbnail.name, thumbnail, save=False)
     product.full_clean()
-    product.save()
+    _save_with_a_free_slug(product)
     if classify:
         products_queue_classification(product_ids=[product.pk])
     return product
@@ -109,6 +126,14 @@ def _send_classification_tasks(ids: list[int]) -> None:
             return
 
 
+def confidence_threshold() -> float:
+    """The setting when an operator set one, else the calibrated one of the served model."""
+    configured = settings.PERCHA["CONFIDENCE_THRESHOLD"]
+    if configured is not None:
+        return configured
+    return predictor.load(str(settings.PERCHA["MODEL_PATH"])).threshold
+
+
 def product_apply_prediction(
     *,
     product: Product,
@@ -120,7 +145,7 @@ def product_apply_prediction(
 ) -> Product:
     """Record the model's answer and decide: file it, hold it for review, or leave a person's."""
     if threshold is None:
-        threshold = settings.PERCHA["CONFIDENCE_THRESHOLD"]
+        threshold = confidence_threshold()
     product.predicted_label = label
     product.confidence = confidence
     product.probabilities = probabilities
@@ -179,12 +204,19 @@ def products_reclassify(*, products: Iterable[Product]) -> int:
     return len(ids)
 
 
-def products_queue_pending(*, include_failed: bool = True) -> int:
-    """Queue every product left pending (broker was down, worker died) and, optionally, failed."""
+def products_queue_pending(
+    *, include_failed: bool = True, older_than: timedelta | None = None
+) -> int:
+    """Queue every product left pending (broker was down, worker died) and, optionally, failed.
+
+    ``older_than`` leaves alone products changed more recently, whose task may still be on its
+    way: the periodic run must not queue a fresh upload twice.
+    """
     statuses = [Product.Status.PENDING] + ([Product.Status.FAILED] if include_failed else [])
-    ids = list(
-        Product.objects.filter(classification_status__in=statuses).values_list("pk", flat=True)
-    )
+    products = Product.objects.filter(classification_status__in=statuses)
+    if older_than is not None:
+        products = products.filter(updated_at__lt=timezone.now() - older_than)
+    ids = list(products.values_list("pk", flat=True))
     if include_failed:
         Product.objects.filter(pk__in=ids).update(classification_status=Product.Status.PENDING)
     products_queue_classification(product_ids=ids)

@@ -101,5 +101,5 @@ def check_photo(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> str:
     """
     image = preprocess.open_photo(data, max_pixels=max_pixels)
     image_format = image.format
-    preprocess.to_grayscale(image)  # modes we cannot convert fail here, not later in the worker
+    preprocess.to_rgb(image)  # modes we cannot convert fail here, not later in the worker
     return image_format

@@ -15,19 +15,64 @@ import os
 import warnings
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
+
+from classifier.garment_mask import garment_mask
 
 SIDE = 28
-WORKING_SIDE = 256  # longest side of the copy the trimming works on
-TRIM_TOLERANCE = 0.05  # the paper's "within 5%" of the corner colour
+WORKING_SIDE = 256  # JPEGs are decoded at the smallest scale (1/2, 1/4, 1/8) at least this big
+MASK_SIDE = 96  # longest side of the copy the mask and the crop work on: 28 pixels need little
+BRIGHT_LEVEL = 0.6  # a garment dimmer than this once negated (a light one) is lifted to it
+MIN_CONTRAST = 0.04  # ... by at most BRIGHT_LEVEL / MIN_CONTRAST times (noise grows with it)
+GARMENT_FLOOR = 0.1  # the dimmest a garment pixel gets, so a white garment keeps its shape
 MIN_SIDE = 8  # smaller than this is not a product photo
 DEFAULT_MAX_PIXELS = 40_000_000  # 40 MP: larger than any phone photo, far below a bomb
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
 
 
 class UnreadableImage(ValueError):
-    """The bytes are not a photo we can use; the message says why and what to do."""
+    """The bytes are not a photo we can use; the message says why and what to do.
+
+    ``code`` and ``params`` name the reason, so that a caller with translations (the store) can
+    say the same thing in the user's language: ``MESSAGES[code] % params`` is the message.
+    """
+
+    def __init__(self, code: str, **params: object) -> None:
+        if code not in MESSAGES:  # a message of its own (or an unpickled one): no translation
+            code, params, message = "other", {}, code
+        else:
+            message = MESSAGES[code] % params
+        self.code = code
+        self.params = params
+        super().__init__(message)
+
+
+# The English messages, one per reason; catalog.photos holds the same strings for translation.
+MESSAGES = {
+    "empty": "the file is empty; upload a JPEG, PNG or WebP photo",
+    "not_image": "the file is not an image we can read; upload a JPEG, PNG or WebP photo",
+    "markup": (
+        "the file is SVG or HTML text, not an image we can read; upload a JPEG, PNG or WebP photo"
+    ),
+    "heic": (
+        "HEIC/HEIF photos (the iPhone's default) are not supported; export the photo as JPEG, "
+        "or choose Settings > Camera > Formats > Most Compatible on the iPhone"
+    ),
+    "format": "%(format)s images are not supported; upload a JPEG, PNG or WebP photo",
+    "bomb": "the image has too many pixels (more than %(max_pixels)s); upload a smaller photo",
+    "too_many_pixels": (
+        "the image is %(width)dx%(height)d pixels, more than the %(max_pixels)s allowed; "
+        "upload a smaller photo"
+    ),
+    "too_small": (
+        "the image is only %(width)dx%(height)d pixels; upload a photo at least %(min)dx%(min)d"
+    ),
+    "damaged": "the image is damaged or truncated (%(detail)s); export it again and re-upload",
+}
+# ISO base media files (HEIC, HEIF, AVIF) start with an "ftyp" box naming these brands.
+HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 
 
 @dataclass(frozen=True)
@@ -35,120 +80,135 @@ class ModelInput:
     """What the model sees (28x28 float32, garment bright on black) and the garment mask."""
 
     image: np.ndarray  # (28, 28) float32 in [0, 1]
-    mask: np.ndarray  # (h, w) bool on the working copy: True where the garment is
-    inverted: bool  # True when the photo had a light background and was negated
+    mask: np.ndarray  # (h, w) bool on the small copy (MASK_SIDE): True where the garment is
+    gain: float  # how much the negated garment was brightened (1 = a dark garment, as is)
+
+
+def _sniff(data: bytes) -> None:
+    """Name what Pillow would only call "not an image": HEIC from a phone, SVG or HTML text."""
+    if data[4:8] == b"ftyp" and data[8:12] in HEIF_BRANDS:
+        raise UnreadableImage("heic")
+    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith(b"<"):  # no image format starts with "<"; SVG, HTML and XML do
+        raise UnreadableImage("markup")
 
 
 def open_photo(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
     """Decode and check a photo without trusting its name or declared type.
 
-    Refuses empty files, non-images (text, SVG, HTML), formats other than ``ALLOWED_FORMATS``,
-    images with more than ``max_pixels`` pixels (decompression bombs) before decoding them,
-    truncated or corrupt files, and images smaller than ``MIN_SIDE``.
+    Refuses empty files, non-images (text, SVG, HTML, HEIC), formats other than
+    ``ALLOWED_FORMATS``, images with more than ``max_pixels`` pixels (decompression bombs) before
+    decoding them, truncated or corrupt files, and images smaller than ``MIN_SIDE``. Whatever a
+    decoder raises on hostile bytes comes out as UnreadableImage, never as another exception.
     """
     if not data:
-        raise UnreadableImage("the file is empty; upload a JPEG, PNG or WebP photo")
+        raise UnreadableImage("empty")
+    _sniff(data)
+    limit = f"{max_pixels:,}"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
-    except UnidentifiedImageError:
-        raise UnreadableImage(
-            "the file is not an image we can read; upload a JPEG, PNG or WebP photo"
-        ) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise UnreadableImage(
-            f"the image has too many pixels (more than {max_pixels:,}); upload a smaller photo"
-        ) from None
+        raise UnreadableImage("bomb", max_pixels=limit) from None
+    except Exception:  # UnidentifiedImageError, or a plugin tripping over hostile bytes
+        raise UnreadableImage("not_image") from None
     if image.format not in ALLOWED_FORMATS:
-        raise UnreadableImage(
-            f"{image.format} images are not supported; upload a JPEG, PNG or WebP photo"
-        )
+        raise UnreadableImage("format", format=image.format or "?")
     width, height = image.size
     if width * height > max_pixels:
-        raise UnreadableImage(
-            f"the image is {width}x{height} pixels, more than the {max_pixels:,} allowed; "
-            "upload a smaller photo"
-        )
+        raise UnreadableImage("too_many_pixels", width=width, height=height, max_pixels=limit)
     if min(width, height) < MIN_SIDE:
-        raise UnreadableImage(
-            f"the image is only {width}x{height} pixels; upload a photo at least "
-            f"{MIN_SIDE}x{MIN_SIDE}"
-        )
+        raise UnreadableImage("too_small", width=width, height=height, min=MIN_SIDE)
     try:
-        if image.format == "JPEG":
-            image.draft("RGB", (WORKING_SIDE, WORKING_SIDE))  # decode at 1/2, 1/4 or 1/8 size
-        image.load()
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise UnreadableImage(
-            f"the image is damaged or truncated ({exc}); export it again and re-upload"
-        ) from None
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            if image.format == "JPEG":
+                image.draft("RGB", (WORKING_SIDE, WORKING_SIDE))  # decode at 1/2, 1/4 or 1/8
+            image.load()
+            image.getexif()  # a corrupt EXIF block fails here, not when the photo is turned
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise UnreadableImage("bomb", max_pixels=limit) from None
+    except Exception as exc:  # OSError, SyntaxError, EOFError, struct.error, … from a decoder
+        raise UnreadableImage("damaged", detail=(str(exc) or type(exc).__name__)[:200]) from None
     return image
 
 
-def to_grayscale(image: Image.Image) -> np.ndarray:
-    """Upright, flattened on white, grayscale float32 in [0, 1], any mode or bit depth."""
+def to_rgb(image: Image.Image) -> np.ndarray:
+    """Upright, flattened on white, uint8 RGB, from any mode or bit depth."""
     image = ImageOps.exif_transpose(image)
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         raw = np.asarray(image, dtype=np.float64)
-        top = 65535.0 if raw.max() > 255 else 255.0
-        return np.clip(raw / top, 0, 1).astype(np.float32)
-    if image.mode == "F":
-        return np.clip(np.asarray(image, dtype=np.float32), 0, 1)
+        top = 1.0 if image.mode == "F" else 65535.0 if raw.max() > 255 else 255.0
+        gray = np.clip(raw / top * 255, 0, 255).astype(np.uint8)
+        return np.repeat(gray[..., None], 3, axis=2)
     if image.mode == "P":
         image = image.convert("RGBA")
     if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
         rgba = image.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         image = Image.alpha_composite(white, rgba)
-    gray = image.convert("L")
-    return np.asarray(gray, dtype=np.float32) / 255.0
+    return np.asarray(image.convert("RGB"), dtype=np.uint8)
 
 
-def _working_copy(gray: np.ndarray) -> np.ndarray:
-    height, width = gray.shape
-    scale = WORKING_SIDE / max(height, width)
+def _small_copy(rgb: np.ndarray, side: int) -> np.ndarray:
+    height, width = rgb.shape[:2]
+    scale = side / max(height, width)
     if scale >= 1:
-        return gray
+        return rgb
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return np.asarray(Image.fromarray(gray).resize(size, Image.Resampling.BOX), dtype=np.float32)
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
 
 
-def _background_level(gray: np.ndarray) -> float:
-    """The photo's background: the median of its border pixels (the paper uses the corners)."""
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    return float(np.median(border))
-
-
-def _fit_and_centre(foreground: np.ndarray) -> np.ndarray:
-    """Fit the longest side to 28 and centre it on a black 28x28 canvas."""
-    height, width = foreground.shape
+def _fit_and_centre(garment: np.ndarray) -> np.ndarray:
+    """Longest side to 28, then centred by its mass on a black 28x28 canvas."""
+    height, width = garment.shape
     scale = SIDE / max(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    resample = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
-    small = np.asarray(Image.fromarray(foreground).resize(size, resample), dtype=np.float32)
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    small = np.clip(cv2.resize(garment, size, interpolation=interpolation), 0, 1)
     canvas = np.zeros((SIDE, SIDE), dtype=np.float32)
-    top, left = (SIDE - size[1]) // 2, (SIDE - size[0]) // 2
+    total = float(small.sum())
+    if total > 0:  # the centre of mass to the canvas centre, without cutting the garment off
+        rows, cols = np.indices(small.shape)
+        top = round(SIDE / 2 - float((rows * small).sum()) / total - 0.5)
+        left = round(SIDE / 2 - float((cols * small).sum()) / total - 0.5)
+    else:
+        top, left = (SIDE - size[1]) // 2, (SIDE - size[0]) // 2
+    top = min(max(top, 0), SIDE - size[1])
+    left = min(max(left, 0), SIDE - size[0])
     canvas[top : top + size[1], left : left + size[0]] = small
     return canvas
 
 
-def grayscale_to_model_input(gray: np.ndarray) -> ModelInput:
-    """Trim, negate if the background is light, fit and centre: Fashion-MNIST's recipe."""
-    work = _working_copy(gray)
-    background = _background_level(work)
-    inverted = background >= 0.5
-    if inverted:  # dark garment on a light background: negate, background → black
-        foreground = np.clip((background - work) / max(background, 1e-3), 0, 1)
-    else:  # already bright on dark
-        foreground = np.clip((work - background) / max(1 - background, 1e-3), 0, 1)
-    mask = foreground > TRIM_TOLERANCE
-    if not mask.any():  # a blank photo: nothing to trim, the model sees the whole frame
-        mask = np.ones_like(mask)
+def _brightness(gray: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, float]:
+    """Negate (a dark garment becomes bright, as in Fashion-MNIST), then lift dim garments.
+
+    A white garment negated is nearly black; Fashion-MNIST left white garments out, so the
+    model never saw one. A garment whose brighter pixels (90th percentile, away from its edge)
+    stay below ``BRIGHT_LEVEL`` is scaled up to it; a dark garment is left as Fashion-MNIST
+    would have it. A floor inside the mask keeps a white garment's silhouette whole.
+    """
+    negative = 1.0 - gray
+    inner = cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    core = negative[inner] if inner.any() else negative[mask]
+    level = float(np.percentile(core, 90)) if core.size else 1.0
+    gain = max(1.0, BRIGHT_LEVEL / max(level, MIN_CONTRAST))
+    bright = np.clip(negative * gain, 0, 1)
+    bright = np.where(mask, np.maximum(bright, GARMENT_FLOOR), 0.0).astype(np.float32)
+    return bright, gain
+
+
+def rgb_to_model_input(rgb: np.ndarray, remove_skin: bool = True) -> ModelInput:
+    """Mask, crop, brightness, fit and centre: Fashion-MNIST's recipe for a real photo."""
+    small = _small_copy(rgb, MASK_SIDE)
+    mask = garment_mask(small, remove_skin=remove_skin)
+    gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    cropped = foreground[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    image = np.clip(_fit_and_centre(cropped), 0, 1).astype(np.float32)
-    return ModelInput(image=image, mask=mask, inverted=inverted)
+    crop = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+    bright, gain = _brightness(gray[crop], mask[crop])
+    image = _fit_and_centre(bright).astype(np.float32)
+    return ModelInput(image=image, mask=mask, gain=gain)
 
 
 def read_bytes(photo: bytes | str | os.PathLike) -> bytes:
@@ -163,4 +223,4 @@ def to_model_input(
 ) -> ModelInput:
     """Photo bytes (or a path) → the model's 28x28 input; raises UnreadableImage with a reason."""
     image = open_photo(read_bytes(photo), max_pixels=max_pixels)
-    return grayscale_to_model_input(to_grayscale(image))
+    return rgb_to_model_input(to_rgb(image))

@@ -13,6 +13,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 from django.db import DatabaseError, transaction
+from kombu.exceptions import ChannelError
 
 import classifier
 from classifier.predictor import ModelUnavailable
@@ -80,11 +81,62 @@ def classify_product(product_id: int) -> dict:
 
 
 @shared_task
-def classify_pending() -> int:
-    """Queue every product left pending or failed (run periodically by Celery beat)."""
+def classify_pending(include_failed: bool = True, min_age_s: float = 0) -> int:
+    """Queue the products left pending (and failed); Celery beat runs it every few minutes.
+
+    Beat calls it with ``include_failed=False`` (an unreadable photo stays unreadable) and
+    ``min_age_s`` (a fresh upload's task is still on its way). While tasks are still waiting in
+    the queue nothing is re-queued: the worker is behind, the pending products are not lost.
+    """
+    from datetime import timedelta
+
     from catalog import services
 
-    return services.products_queue_pending()
+    waiting = queued_tasks()
+    if waiting:
+        logger.info("classify_pending: %d tasks still queued; nothing re-queued", waiting)
+        return 0
+    return services.products_queue_pending(
+        include_failed=include_failed,
+        older_than=timedelta(seconds=min_age_s) if min_age_s else None,
+    )
+
+
+def queued_tasks(queue: str = "celery") -> int:
+    """How many tasks wait in the broker's queue (0 in-process or if it cannot be asked)."""
+    app = classify_pending.app
+    if app.conf.task_always_eager:
+        return 0
+    try:
+        with app.connection_for_read() as conn:
+            return conn.default_channel.queue_declare(queue, passive=True).message_count
+    except ChannelError:  # Redis: an empty queue does not exist
+        return 0
+    except Exception as exc:  # broker down: the queueing itself will say so
+        logger.warning("classify_pending: could not read the queue length (%s)", exc)
+        return 0
+
+
+MODEL_UNAVAILABLE_BANNER = (
+    "CLASSIFIER MODEL UNAVAILABLE: %s. This worker keeps running, but no product can be "
+    "classified: they wait as pending. Put a valid model at CLASSIFIER_MODEL_PATH (python -m "
+    "ml_training.export RUN): the waiting tasks retry it, and `manage.py classify_pending` "
+    "requeues them at once."
+)
+
+
+def check_model_at_start() -> bool:
+    """Open the model once in the worker's main process, before the pool starts, so that a
+    missing or corrupt model is said once and plainly at start. The children open their own."""
+    try:
+        model = classifier.predictor.load(str(settings.PERCHA["MODEL_PATH"]))
+    except ModelUnavailable as exc:
+        logger.critical(MODEL_UNAVAILABLE_BANNER, exc)
+        return False
+    finally:
+        classifier.predictor.load.cache_clear()  # an interpreter is not shared across a fork
+    logger.info("classifier model %s found at %s", model.version, model.path)
+    return True
 
 
 def load_model_in_worker(**_signal_kwargs) -> None:

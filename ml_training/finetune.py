@@ -63,6 +63,13 @@ def with_new_classes(base: keras.Model, num_classes: int) -> keras.Model:
     return model
 
 
+def describe_base(path: Path) -> str:
+    """The base model's path, and its version when it is an exported model with a card."""
+    card = path.parent / "model_card.json"
+    version = json.loads(card.read_text()).get("version") if card.is_file() else None
+    return f"{path} ({version})" if version else str(path)
+
+
 def served_probabilities(model: keras.Model, x: np.ndarray) -> np.ndarray:
     """As the store computes them: averaged over the image and its mirror image."""
     return predict_probabilities(architectures.with_flip_averaging(model), x)
@@ -90,6 +97,9 @@ def finetune(
     all_photos = photos.label_shoes(all_photos, served_probabilities(base, all_photos.x))
     fit_photos, held = photos.holdout(all_photos, HOLDOUT_SHARE, seed=train.SEED)
     held = photos.originals(held)
+    # the base's own figures, before training: the new model shares (and changes) its layers
+    base_test = served_probabilities(base, dataset.test.x)
+    base_held = evaluate(served_probabilities(base, held.x), list(held.folder), 0.6)
     print(
         f"== photos: {len(np.unique(fit_photos.photo))} to train on ({len(fit_photos.y)} with "
         f"variants), {len(held.y)} held out; converted in {prepare_seconds:.0f} s"
@@ -112,7 +122,6 @@ def finetune(
     history = model.fit(train_ds, epochs=epochs, verbose=2, shuffle=False)
     train_seconds = time.perf_counter() - start
 
-    base_test = served_probabilities(base, dataset.test.x)
     test = served_probabilities(model, dataset.test.x)
     validation = served_probabilities(model, dataset.validation.x)
     held_probs = served_probabilities(model, held.x)
@@ -120,14 +129,13 @@ def finetune(
     held_calibrated = soften(held_probs, temperature)
     threshold = calibrate.choose_threshold(held_calibrated, list(held.folder), TARGET_PRECISION)
     held_result = evaluate(held_calibrated, list(held.folder), threshold)
-    base_held = evaluate(served_probabilities(base, held.x), list(held.folder), 0.6)
     test_metrics = classification_metrics(test, dataset.test.y)
     metrics = {
         "run": RUN_NAME,
         "model": "production",
         "label": "production + photos (flip-averaged)",
         "augmented": True,
-        "base": str(base_path),
+        "base": describe_base(base_path),
         "classes": list(photos.PHOTO_CLASS_NAMES),
         "parameters": int(model.count_params()),
         "epochs_run": epochs,

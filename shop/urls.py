@@ -1,9 +1,12 @@
 """URLs: storefront under the language prefix-free paths, the admin, the API and its docs."""
 
+import re
+
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+
+from catalog.photos import serve_media
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
@@ -11,5 +14,9 @@ urlpatterns = [
     path("api/", include("catalog.api.urls")),
     path("", include("catalog.urls")),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if settings.STORAGE_BACKEND == "filesystem" and not settings.MEDIA_URL.startswith("http"):
+    # Photos on the local disk are served by the app, as images only (catalog.photos); a bucket
+    # (STORAGE_BACKEND=s3) serves its own.
+    urlpatterns += [
+        re_path(rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.+)$", serve_media),
+    ]

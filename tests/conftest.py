@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 from pathlib import Path
 
@@ -14,6 +15,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATASETS = ROOT.parent / "shared" / "datasets"
 FASHION_MNIST_DIR = Path(os.environ.get("FASHION_MNIST_DIR", SHARED_DATASETS / "fashion-mnist"))
 CLOTHING_PHOTOS_DIR = SHARED_DATASETS / "clothing-photos"
+# how many classes the committed model answers with (Fashion-MNIST's ten + those from photos)
+SERVED_CLASSES = len(
+    json.loads((ROOT / "classifier" / "artifacts" / "model_card.json").read_text())["classes"]
+)
 
 
 @pytest.fixture(scope="session")

@@ -136,6 +136,11 @@ class ProductSerializer(serializers.ModelSerializer):
         read_only=True, allow_null=True, help_text="URL of a WebP at most 480 px a side."
     )
     category = CategoryBriefSerializer(read_only=True, allow_null=True)
+    category_source = serializers.ChoiceField(
+        choices=Product.CategorySource.choices,
+        allow_blank=True,  # "" until someone (the model or a person) files it
+        read_only=True,
+    )
     predicted_label_name = serializers.SerializerMethodField()
     probabilities = serializers.ListField(
         child=serializers.FloatField(), read_only=True, allow_null=True
@@ -177,12 +182,16 @@ class ProductSerializer(serializers.ModelSerializer):
 class ProductListParamsSerializer(serializers.Serializer):
     """The query string of ``GET /api/products/``."""
 
-    category = category_slug_field(
-        required=False, help_text="A category slug; its sub-categories are included."
+    category = serializers.CharField(
+        required=False,
+        allow_blank=True,  # ?category= is no filter
+        max_length=100,
+        help_text="A category slug; its sub-categories are included.",
     )
     status = serializers.ChoiceField(
         choices=Product.Status.choices,
         required=False,
+        allow_blank=True,  # ?status= is no filter, as a form's empty select sends it
         help_text="Classification status (only staff see unfiled products).",
     )
     search = serializers.CharField(
@@ -194,6 +203,7 @@ class ProductListParamsSerializer(serializers.Serializer):
     ordering = serializers.ChoiceField(
         choices=list(selectors.SORTS),
         required=False,
+        allow_blank=True,  # ?ordering= is the default order
         default="newest",
         error_messages={
             "invalid_choice": format_lazy(
@@ -202,6 +212,14 @@ class ProductListParamsSerializer(serializers.Serializer):
             )
         },
     )
+
+    def validate_category(self, slug: str) -> Category | None:
+        if not slug:
+            return None
+        category = Category.objects.filter(slug=slug).first()
+        if category is None:
+            raise serializers.ValidationError(UNKNOWN_CATEGORY.format(value=slug))
+        return category
 
 
 class ProductCreateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):

@@ -36,7 +36,7 @@ from catalog.api import serializers as s
 from catalog.api.permissions import IsStaffOrReadOnly, is_staff
 from catalog.api.throttles import ClassifyAnonThrottle, ClassifyThrottled
 from catalog.models import Category, Product
-from catalog.photos import validated_photo
+from catalog.photos import photo_error_message, validated_photo
 from classifier.predictor import ModelUnavailable
 
 logger = logging.getLogger(__name__)
@@ -47,6 +47,7 @@ AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
 UNAUTHENTICATED = OpenApiResponse(description="Not signed in: send a staff token or session.")
 FORBIDDEN = OpenApiResponse(description="Signed in but not staff, or the CSRF token is missing.")
 NOT_FOUND = OpenApiResponse(description="No such product, or it is not published.")
+UNSUPPORTED = OpenApiResponse(description="The body is not in a media type this endpoint reads.")
 BAD_PHOTO = OpenApiResponse(description='Invalid input, e.g. {"image": ["the file is empty; …"]}.')
 LOCATION = OpenApiParameter(
     "Location",
@@ -140,7 +141,11 @@ class ProductViewSet(GenericViewSet):
 
     def product_response(self, product: Product, code: int = status.HTTP_200_OK) -> Response:
         data = s.ProductSerializer(product, context=self.get_serializer_context()).data
-        headers = {"Location": data["status_url"]} if code == status.HTTP_202_ACCEPTED else None
+        # str(): the URL is DRF's Hyperlink, a str subclass that WSGI servers (runserver's
+        # wsgiref among them) refuse as a header value, answering 500 to every upload.
+        headers = (
+            {"Location": str(data["status_url"])} if code == status.HTTP_202_ACCEPTED else None
+        )
         return Response(data, status=code, headers=headers)
 
     @extend_schema(
@@ -149,6 +154,7 @@ class ProductViewSet(GenericViewSet):
         responses={
             200: s.ProductSerializer(many=True),
             400: OpenApiResponse(description="Bad filter."),
+            404: OpenApiResponse(description="No such page (past the last, or not a number)."),
         },
     )
     def list(self, request: Request) -> Response:
@@ -160,7 +166,7 @@ class ProductViewSet(GenericViewSet):
             category=query.get("category"),
             search=query.get("search", ""),
             status=query.get("status", ""),
-            sort=query["ordering"],
+            sort=query["ordering"] or "newest",
         )
         page = self.paginate_queryset(products)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -175,7 +181,13 @@ class ProductViewSet(GenericViewSet):
         "Poll the Location / status_url until classification_status is no longer pending.",
         request={"multipart/form-data": s.ProductCreateSerializer},
         parameters=[LOCATION],
-        responses={202: s.ProductSerializer, 400: BAD_PHOTO, 401: UNAUTHENTICATED, 403: FORBIDDEN},
+        responses={
+            202: s.ProductSerializer,
+            400: BAD_PHOTO,
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+            415: UNSUPPORTED,
+        },
     )
     def create(self, request: Request) -> Response:
         payload = s.ProductCreateSerializer(data=request.data)
@@ -193,6 +205,7 @@ class ProductViewSet(GenericViewSet):
             401: UNAUTHENTICATED,
             403: FORBIDDEN,
             404: NOT_FOUND,
+            415: UNSUPPORTED,
         },
     )
     def partial_update(self, request: Request, pk: str) -> Response:
@@ -222,6 +235,7 @@ class ProductViewSet(GenericViewSet):
             401: UNAUTHENTICATED,
             403: FORBIDDEN,
             404: NOT_FOUND,
+            415: UNSUPPORTED,
         },
     )
     @action(detail=True, methods=["post"], url_path="category", url_name="category")
@@ -295,6 +309,7 @@ class ClassifyView(APIView):
         responses={
             200: s.ClassificationSerializer,
             400: BAD_PHOTO,
+            415: UNSUPPORTED,
             429: OpenApiResponse(description="Too many anonymous requests; see Retry-After."),
             503: OpenApiResponse(description="The model cannot be loaded; see Retry-After."),
         },
@@ -310,7 +325,7 @@ class ClassifyView(APIView):
                 photo.read(), model_path=percha["MODEL_PATH"], max_pixels=percha["MAX_IMAGE_PIXELS"]
             )
         except classifier.UnreadableImage as exc:
-            raise ValidationError({"image": [str(exc)]}) from None
+            raise ValidationError({"image": [photo_error_message(exc)]}) from None
         except ModelUnavailable:
             logger.exception("classify: the model could not be loaded")
             raise ClassifierUnavailable() from None

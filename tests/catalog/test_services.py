@@ -7,9 +7,11 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from catalog import services
 from catalog.models import Category, Product
+from tests.conftest import SERVED_CLASSES
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +40,7 @@ def test_create_saves_pending_and_classifies_after_commit(
     callbacks[0]()  # no broker in tests: the task runs in-process
     product.refresh_from_db()
     assert product.classification_status in (Product.Status.CLASSIFIED, Product.Status.NEEDS_REVIEW)
-    assert product.predicted_label is not None and len(product.probabilities) == 10
+    assert product.predicted_label is not None and len(product.probabilities) == SERVED_CLASSES
     assert product.model_version
 
 
@@ -49,6 +51,7 @@ def test_stored_name_never_comes_from_the_client(photo_bytes):
     assert product.image.name.endswith(".jpg") and "evil" not in product.image.name
 
 
+@translation.override("en")  # the reason is translated; the source string is checked here
 def test_bad_photo_is_refused_and_nothing_saved():
     with pytest.raises(ValidationError, match="not an image"):
         services.product_create(name="x", image=upload(b"hello", "x.jpg"), price=Decimal("1"))
@@ -77,6 +80,31 @@ def test_threshold_decides_between_filing_and_review(photo_bytes, confidence, st
     assert product.classification_status == status
     assert (product.category == Category.objects.get(classifier_label=1)) is filed
     assert product.predicted_label == 1  # the suggestion is kept either way
+
+
+def test_a_confident_hat_waits_for_review_the_store_has_no_category_for_it(photo_bytes):
+    product = make_product(photo_bytes, classify=False)
+    services.product_apply_prediction(
+        product=product,
+        label=10,  # "Hat": learned from photos, no store category
+        confidence=0.97,
+        probabilities=[0.0] * 10 + [0.97, 0.02, 0.01],
+        model_version="v",
+        threshold=0.6,
+    )
+    product.refresh_from_db()
+    assert product.classification_status == Product.Status.NEEDS_REVIEW
+    assert product.category is None and product.predicted_label == 10
+
+
+def test_default_threshold_is_the_served_models_calibrated_one(settings):
+    from classifier import predictor
+
+    settings.PERCHA = {**settings.PERCHA, "CONFIDENCE_THRESHOLD": None}
+    served = predictor.load(str(settings.PERCHA["MODEL_PATH"]))
+    assert services.confidence_threshold() == served.threshold
+    settings.PERCHA = {**settings.PERCHA, "CONFIDENCE_THRESHOLD": 0.8}
+    assert services.confidence_threshold() == 0.8
 
 
 def test_a_persons_category_is_never_overwritten(photo_bytes):

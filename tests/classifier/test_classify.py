@@ -7,10 +7,12 @@ import classifier
 from classifier import predictor
 
 
-def test_classify_image_returns_a_label_its_name_and_ten_probabilities(photo_bytes, tmp_path):
+def test_classify_image_returns_a_label_its_name_and_the_probabilities(photo_bytes, tmp_path):
     result = classifier.classify_image(photo_bytes)
-    assert 0 <= result.label < 10 and result.label_name == classifier.LABELS[result.label].name
-    assert len(result.probabilities) == 10 and sum(result.probabilities) == pytest.approx(
+    classes = len(predictor.load(str(predictor.DEFAULT_MODEL_PATH)).card["classes"])
+    assert classes <= len(classifier.LABELS)  # every class the model has, the store can name
+    assert result.label < classes and result.label_name == classifier.LABELS[result.label].name
+    assert len(result.probabilities) == classes and sum(result.probabilities) == pytest.approx(
         1, abs=1e-4
     )
     assert result.confidence == max(result.probabilities)
@@ -40,9 +42,9 @@ def test_batches_larger_than_the_interpreter_run_in_chunks():
     model = predictor.load(str(predictor.DEFAULT_MODEL_PATH))
     x = np.random.default_rng(0).random((predictor.BATCH_SIZE + 7, 28, 28), dtype=np.float32)
     probs = model.predict(x)
-    assert probs.shape == (predictor.BATCH_SIZE + 7, 10)
+    assert probs.shape == (predictor.BATCH_SIZE + 7, model.num_classes)
     np.testing.assert_allclose(probs[-1], model.predict(x[-1:])[0], atol=1e-5)
-    assert model.predict(np.zeros((0, 28, 28))).shape == (0, 10)
+    assert model.predict(np.zeros((0, 28, 28))).shape == (0, model.num_classes)
 
 
 def test_missing_or_corrupt_model_says_which_file(tmp_path):
@@ -58,3 +60,24 @@ def test_check_photo_names_the_format(photo_bytes):
     assert classifier.check_photo(photo_bytes) == "JPEG"
     with pytest.raises(classifier.UnreadableImage):
         classifier.check_photo(b"GIF89a broken")
+
+
+def test_model_cards_temperature_softens_answers_without_changing_them(tmp_path, fashion_test_set):
+    import json
+    import shutil
+
+    from classifier import predictor
+
+    images, _ = fashion_test_set
+    x = images[:50].astype("float32") / 255
+    served = predictor.load(str(predictor.DEFAULT_MODEL_PATH))
+    shutil.copy(predictor.DEFAULT_MODEL_PATH, tmp_path / "model.tflite")
+    card = {**served.card, "calibration": {"temperature": 2.0, "threshold": 0.7}}
+    (tmp_path / "model_card.json").write_text(json.dumps(card))
+    hotter = predictor.load(str(tmp_path / "model.tflite"))
+    base, soft = served.predict(x), hotter.predict(x)
+    assert hotter.threshold == 0.7 and hotter.temperature == 2.0
+    assert (soft.argmax(1) == base.argmax(1)).all()
+    raw = predictor.soften(base, 1 / served.temperature)  # undo the served model's own scaling
+    assert soft.max(1).mean() < raw.max(1).mean()
+    assert abs(soft.sum(1) - 1).max() < 1e-5

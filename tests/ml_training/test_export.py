@@ -46,21 +46,25 @@ def committed_card():
     return json.loads((predictor.ARTIFACTS_DIR / "model_card.json").read_text())
 
 
-# What the committed model reaches (94.31%), less a hair for float noise. The issue's target is
-# 94.5%; it is not reached yet (ml_training/reports/results.md says how close and why), so this
-# guards the model we have against regressions rather than claiming the target.
-COMMITTED_MODEL_FLOOR = 0.943
+# What the committed model reaches (94.25%: the production network fine-tuned on real photos),
+# less a hair for float noise. The issue's target is 94.5%; it is not reached yet
+# (ml_training/reports/results.md says how close and why), so this guards the model we have
+# against regressions rather than claiming the target.
+COMMITTED_MODEL_FLOOR = 0.942
 
 
 def test_committed_model_keeps_its_accuracy_on_the_real_test_set(fashion_mnist_dir, committed_card):
     """The model the store serves, run the way the store runs it, on all 10,000 test images."""
     test = data.load(fashion_mnist_dir).test
-    probabilities = predictor.load(str(predictor.DEFAULT_MODEL_PATH)).predict(test.x)
+    served = predictor.load(str(predictor.DEFAULT_MODEL_PATH))
+    probabilities = served.predict(test.x)  # temperature-scaled, as the store uses them
     accuracy = float((probabilities.argmax(1) == test.y).mean())
     assert accuracy >= COMMITTED_MODEL_FLOOR
     assert accuracy == pytest.approx(committed_card["metrics"]["test_accuracy"], abs=1e-4)
     keras_model = keras.models.load_model(predictor.ARTIFACTS_DIR / "model.keras")
-    keras_probs = evaluate.predict_probabilities(keras_model, test.x)
+    keras_probs = predictor.soften(
+        evaluate.predict_probabilities(keras_model, test.x), served.temperature
+    )
     assert np.abs(keras_probs - probabilities).max() < 1e-4
 
 

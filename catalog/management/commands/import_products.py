@@ -23,7 +23,12 @@ from catalog import services
 from catalog.forms import product_name_from_filename
 from catalog.models import Category
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif"}
+# Files with these names are tried; those the store cannot use (HEIC from a phone, SVG) are
+# reported in the summary with the reason, rather than passed over without a word.
+IMAGE_SUFFIXES = {
+    ".jpg", ".jpeg", ".jpe", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff",
+    ".heic", ".heif", ".avif", ".svg",
+}  # fmt: skip
 
 
 def _price(value: str) -> Decimal:

@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from catalog.models import Category, Product
+from tests.conftest import SERVED_CLASSES
 
 pytestmark = pytest.mark.django_db
 URL = reverse("api:classify")
@@ -44,9 +45,9 @@ def test_classify_answers_the_prediction_and_stores_nothing(anon_client, photo_b
         "label", "label_name", "confidence", "probabilities", "model_version", "category",
     }  # fmt: skip
     probabilities = body["probabilities"]
-    assert len(probabilities) == 10 and all(0 <= p <= 1 for p in probabilities)
+    assert len(probabilities) == SERVED_CLASSES and all(0 <= p <= 1 for p in probabilities)
     assert math.isclose(sum(probabilities), 1, abs_tol=1e-3)
-    assert 0 <= body["label"] <= 9
+    assert 0 <= body["label"] < SERVED_CLASSES
     assert body["confidence"] == pytest.approx(max(probabilities))
     assert body["confidence"] == pytest.approx(probabilities[body["label"]])
     assert body["label_name"] and body["model_version"]
@@ -65,7 +66,7 @@ def test_category_is_null_when_no_category_has_the_label(anon_client, photo_byte
 
     body = anon_client.post(URL, photo(photo_bytes)).json()
 
-    assert body["category"] is None and 0 <= body["label"] <= 9
+    assert body["category"] is None and 0 <= body["label"] < SERVED_CLASSES
 
 
 @pytest.mark.parametrize(

@@ -132,3 +132,144 @@ def test_a_wrong_token_is_401(anon_client):
     response = anon_client.get("/api/products/")
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == "Token"
+
+
+# --- every method on every endpoint ------------------------------------------------------------
+
+METHODS = ("get", "head", "options", "post", "put", "patch", "delete")
+ENDPOINTS = sorted(
+    {url for _, url, _, _ in MATRIX if not url.startswith("/api/schema")} - {"/api/docs/"}
+)
+OPEN_TO_ALL = {"/api/classify/"}  # AllowAny: a wrong method is 405 for everyone
+
+
+def expected(method: str, url: str) -> tuple[tuple[int, ...], str | None]:
+    """The codes per caller for any method: the MATRIX where it names the pair, else the rule."""
+    rows = {(m, u): (codes, kind) for m, u, kind, codes in MATRIX}
+    if (method, url) in rows:
+        codes, kind = rows[(method, url)]
+        return codes, kind
+    if method == "head" and ("get", url) in rows:
+        codes, _ = rows[("get", url)]
+        return codes, None
+    if method == "options":
+        return (200, 200, 200, 200), None  # what the endpoint accepts, never data
+    if method in ("get", "head") or url in OPEN_TO_ALL:
+        return (405, 405, 405, 405), None
+    return NOT_ALLOWED, "json"  # a write: the permission answers before the method check
+
+
+def test_the_matrix_names_every_operation_of_the_schema():
+    """A new endpoint or method fails here until its row is added to MATRIX."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    paths = SchemaGenerator().get_schema(public=True)["paths"]
+    documented = {(m, p) for p, ops in paths.items() for m in ops if m in METHODS}
+    templates = {
+        "/api/categories/calzado/": "/api/categories/{slug}/",
+        "/api/products/{shown}/": "/api/products/{id}/",
+        "/api/products/{hidden}/": "/api/products/{id}/",
+    }
+    covered = set()
+    for method, url, _, codes in MATRIX:
+        template = templates.get(url, url.replace("{shown}", "{id}").replace("{hidden}", "{id}"))
+        if codes[3] != 405:
+            covered.add((method, template))
+    assert documented <= covered, sorted(documented - covered)
+
+
+@pytest.mark.parametrize("url", ENDPOINTS)
+@pytest.mark.parametrize("method", METHODS)
+def test_every_method_on_every_endpoint(
+    clients, products, photo_bytes, django_capture_on_commit_callbacks, method, url
+):
+    codes, kind = expected(method, url)
+    for index, caller in enumerate(CALLERS):
+        with django_capture_on_commit_callbacks(execute=False):
+            response = getattr(clients[caller], method)(
+                url.format(**products), **body(kind, photo_bytes)
+            )
+        assert response.status_code == codes[index], (caller, response.content[:300])
+        if method == "head":
+            assert response.content == b""
+        if response.status_code == 403:
+            assert "staff" in response.json()["detail"]
+
+
+# --- the admin ---------------------------------------------------------------------------------
+
+ADMIN_PAGES = [
+    ("admin:index", False),
+    ("admin:catalog_product_changelist", False),
+    ("admin:catalog_product_add", False),
+    ("admin:catalog_product_change", True),
+    ("admin:catalog_product_delete", True),
+    ("admin:catalog_product_history", True),
+    ("admin:catalog_product_bulk_upload", False),
+    ("admin:catalog_productreview_changelist", False),
+    ("admin:catalog_productreview_change", True),
+    ("admin:catalog_category_changelist", False),
+    ("admin:catalog_category_add", False),
+    ("admin:authtoken_tokenproxy_changelist", False),
+    ("admin:auth_user_changelist", False),
+]
+
+
+@pytest.fixture
+def admin_callers(django_user_model) -> dict[str, APIClient]:
+    """Anonymous, a customer, staff without permissions, a superuser: session clients."""
+    customer = django_user_model.objects.create_user("c", password="x")
+    clerk = django_user_model.objects.create_user("s", password="x", is_staff=True)
+    boss = django_user_model.objects.create_superuser("b", password="x")
+    callers = {"anonymous": APIClient(**ENGLISH)}
+    for name, user in (("customer", customer), ("staff_no_perms", clerk), ("superuser", boss)):
+        callers[name] = APIClient(**ENGLISH)
+        callers[name].force_login(user)
+    return callers
+
+
+@pytest.mark.parametrize(("name", "needs_pk"), ADMIN_PAGES, ids=[p for p, _ in ADMIN_PAGES])
+def test_admin_pages_are_for_staff_with_permission_only(admin_callers, products, name, needs_pk):
+    from django.urls import reverse
+
+    url = reverse(name, args=[products["hidden"]] if needs_pk else [])
+    codes = {caller: client.get(url).status_code for caller, client in admin_callers.items()}
+    assert codes["anonymous"] == codes["customer"] == 302  # to the login page
+    assert codes["staff_no_perms"] == (200 if name == "admin:index" else 403)
+    assert codes["superuser"] == 200
+    login = admin_callers["customer"].get(url)
+    assert login.url.startswith("/admin/login/")
+
+
+def test_admin_writes_need_the_csrf_token(django_user_model, products):
+    from django.urls import reverse
+
+    boss = django_user_model.objects.create_superuser("b", password="x")
+    client = APIClient(enforce_csrf_checks=True, **ENGLISH)
+    client.force_login(boss)
+    url = reverse("admin:catalog_product_change", args=[products["shown"]])
+
+    response = client.post(url, {"name": "Hacked", "price": "0"})
+
+    assert response.status_code == 403 and b"CSRF" in response.content
+    assert Product.objects.get(pk=products["shown"]).name != "Hacked"
+
+
+def test_anonymous_admin_posts_create_nothing(anon_client, photo_bytes):
+    from django.urls import reverse
+
+    image = SimpleUploadedFile("foto.jpg", photo_bytes, content_type="image/jpeg")
+    for name in ("admin:catalog_product_add", "admin:catalog_product_bulk_upload"):
+        response = anon_client.post(reverse(name), {"image": image, "name": "x", "price": "1"})
+        assert response.status_code in (302, 403)
+    assert Product.objects.count() == 0
+
+
+def test_unpublished_and_unfiled_products_are_hidden_from_the_storefront(client, make_product):
+    hidden = [
+        make_product("pantalones", is_published=False),
+        make_product(None, classification_status=Product.Status.NEEDS_REVIEW),
+        make_product(None, classification_status=Product.Status.PENDING),
+    ]
+    for product in hidden:
+        assert client.get(product.get_absolute_url()).status_code == 404

@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import time
 from dataclasses import asdict
 from pathlib import Path
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from classifier.evaluate_photos import FOLDER_CLASSES, evaluate
 from classifier.predictor import soften
@@ -164,15 +162,9 @@ def finetune(
         "data_source": dataset.source,
         "data_sha256": dataset.checksum,
         "photos_dir": str(photos_dir),
-        "code_version": train.code_version(),
-        "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}",
-        "trained_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "tensorflow": tf.__version__,
+        **train.provenance(),
     }
-    model.save(run_dir / "model.keras")
-    np.save(run_dir / "test_probabilities.npy", test.astype(np.float32))
-    (run_dir / "history.json").write_text(json.dumps(history.history, indent=1))
-    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    train.write_run(run_dir, model, test, history, metrics)
     print(
         f"== {RUN_NAME}: Fashion-MNIST test {metrics['test_accuracy']:.4f} "
         f"(base {metrics['base_test_accuracy']:.4f}); held-out photos: accuracy "

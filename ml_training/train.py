@@ -191,6 +191,19 @@ def train(
         "seed": SEED,
         "data_source": dataset.source,
         "data_sha256": dataset.checksum,
+        **provenance(),
+    }
+    write_run(run_dir, model, probabilities, history, metrics)
+    print(
+        f"== {run_dir.name}: test accuracy {test['accuracy']:.4f}, "
+        f"validation {val_accuracy:.4f}, {train_seconds / 60:.1f} min"
+    )
+    return run_dir
+
+
+def provenance() -> dict:
+    """Where and when a run was trained, from which code: for the run folder and the card."""
+    return {
         "code_version": code_version(),
         "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, "
         f"{len(tf.config.list_physical_devices('CPU'))} CPU device, "
@@ -198,15 +211,16 @@ def train(
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "tensorflow": tf.__version__,
     }
+
+
+def write_run(
+    run_dir: Path, model: keras.Model, test_probabilities: np.ndarray, history, metrics: dict
+) -> None:
+    """The run folder that ``report`` and ``export`` read."""
     model.save(run_dir / "model.keras")
-    np.save(run_dir / "test_probabilities.npy", probabilities.astype(np.float32))
+    np.save(run_dir / "test_probabilities.npy", test_probabilities.astype(np.float32))
     (run_dir / "history.json").write_text(json.dumps(history.history, indent=1))
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=1))
-    print(
-        f"== {run_dir.name}: test accuracy {test['accuracy']:.4f}, "
-        f"validation {val_accuracy:.4f}, {train_seconds / 60:.1f} min"
-    )
-    return run_dir
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

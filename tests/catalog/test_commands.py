@@ -63,7 +63,16 @@ def test_import_products(photo_folder, django_capture_on_commit_callbacks):
     assert "Imported 3, skipped 1" in out
     assert "rebajas matches no category" in out
     assert "README" not in out
-    assert len(callbacks) == 1  # one call queues the whole import, in batches
+    assert len(callbacks) == 1  # fewer photos than a batch: queued once, at the end
+
+
+def test_import_products_queues_each_batch_as_soon_as_it_is_made(
+    photo_folder, settings, django_capture_on_commit_callbacks
+):
+    settings.PERCHA = {**settings.PERCHA, "CLASSIFY_BATCH_SIZE": 2}
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        run("import_products", str(photo_folder))
+    assert len(callbacks) == 2  # the first two products while the third was being made, then it
 
 
 def test_import_products_unpublished_without_folder_categories(photo_folder):

@@ -1,9 +1,10 @@
 """``manage.py import_products DIR``: every photo under a folder becomes a product.
 
 Products are created one by one (each committed on its own, so an interrupted import keeps what
-it made), without classifying; at the end all of them are queued in one call, so the worker
-classifies them in batches. Were the command to stop before that, they stay pending and the
-periodic ``classify_pending`` task picks them up.
+it made); every ``CLASSIFY_BATCH_SIZE`` new products are queued as one classification task, so
+the worker classifies batch after batch while the import goes on. Were the command to stop
+before queuing the last ones, they stay pending and the periodic ``classify_pending`` task picks
+them up.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -78,6 +80,8 @@ class Command(BaseCommand):
             {c.slug: c for c in Category.objects.all()} if options["category_from_folder"] else {}
         )
         created_ids: list[int] = []
+        waiting: list[int] = []  # created, not yet queued
+        batch = settings.PERCHA["CLASSIFY_BATCH_SIZE"]
         skipped: list[tuple[str, str]] = []
         unknown_folders: set[str] = set()
         progress = tqdm(
@@ -110,8 +114,12 @@ class Command(BaseCommand):
                 skipped.append((str(relative), reason))
                 continue
             created_ids.append(product.pk)
+            waiting.append(product.pk)
+            if len(waiting) >= batch:  # the worker classifies while the import goes on
+                services.products_queue_classification(product_ids=waiting)
+                waiting = []
         progress.close()
-        services.products_queue_classification(product_ids=created_ids)
+        services.products_queue_classification(product_ids=waiting)
         self._summary(len(created_ids), skipped, unknown_folders)
 
     def _summary(

@@ -4,6 +4,11 @@ Fashion-MNIST's pipeline: trim the edges that match the corner colour (within 5%
 longest side to 28, centre on a 28x28 canvas, negate so the garment is bright on black, 8-bit
 grayscale. This module does the same to a shop's photo, after the steps a real upload needs:
 decoding at reduced size, EXIF orientation, transparency flattened on white, any mode or depth.
+A shop's background is a bed, a floor or a person rather than plain white, so "trim the corner
+colour" becomes a garment mask (``garment_mask``: GrabCut seeded from the border, skin taken
+out), and "negate" is followed by lifting a light garment, which Fashion-MNIST left out, so that
+every garment comes out bright on black. The same function converts the photos the model is
+fine-tuned on (``ml_training.photos``), so training and serving see identical inputs.
 
 No Django here: bytes or a path in, arrays out.
 """

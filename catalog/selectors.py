@@ -108,3 +108,14 @@ def category_samples(roots: list[Category]) -> dict[int, Product]:
     for root in roots:
         pick(root)
     return samples
+
+
+def labelled_products() -> QuerySet[Product]:
+    """Products whose category a person set or confirmed: the store's own training examples."""
+    return (
+        Product.objects.filter(
+            category_source=Product.CategorySource.PERSON, category__isnull=False
+        )
+        .select_related("category")
+        .order_by("category__slug", "pk")
+    )

@@ -213,3 +213,37 @@ def test_ensure_demo_admin_refuses_when_debug_is_off(settings):
     with pytest.raises(CommandError, match="DEBUG is off"):
         run("ensure_demo_admin")
     assert not get_user_model().objects.exists()
+
+
+def test_export_training_photos_writes_what_people_filed(tmp_path, photo_bytes):
+    import csv
+
+    from PIL import Image
+
+    bags, dresses = Category.objects.get(slug="bolsos"), Category.objects.get(slug="vestidos")
+    by_person = make_product(photo_bytes, "bolso")
+    services.product_set_category(product=by_person, category=bags)
+    confirmed = make_product(photo_bytes, "vestido")
+    services.product_apply_prediction(
+        product=confirmed, label=3, confidence=0.9, probabilities=[0.0] * 13, model_version="v",
+        threshold=0.6,
+    )  # fmt: skip
+    services.product_accept_suggestion(product=confirmed)
+    by_model = make_product(photo_bytes, "pantalon")
+    services.product_apply_prediction(
+        product=by_model, label=1, confidence=0.9, probabilities=[0.0] * 13, model_version="v",
+        threshold=0.6,
+    )  # fmt: skip
+    out, _ = run("export_training_photos", str(tmp_path / "export"))
+    assert "Exported 2 labelled photos" in out
+    with (tmp_path / "export" / "manifest.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert {(r["category"], r["product_id"]) for r in rows} == {
+        ("bolsos", str(by_person.pk)),
+        ("vestidos", str(confirmed.pk)),
+    }
+    assert dresses.slug in {r["category"] for r in rows}
+    for row in rows:
+        with Image.open(tmp_path / "export" / row["path"]) as image:
+            assert image.format == "JPEG" and image.mode == "RGB"
+    assert not (tmp_path / "export" / "pantalones").exists()  # the model's answer is no label

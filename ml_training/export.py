@@ -60,6 +60,37 @@ def tflite_probabilities(tflite_bytes: bytes, x: np.ndarray, batch_size: int = 5
     return np.concatenate(parts)
 
 
+def promotion_refusals(metrics: dict, test_accuracy: float, current: dict) -> list[str]:
+    """Why a run may not replace the served model: it is worse on Fashion-MNIST or on photos.
+
+    Photos are compared on the held-out photos both were calibrated on (the same folder and
+    seed give the same split); a model measured on no photos cannot replace one that was.
+    """
+    reasons = []
+    served = current.get("metrics", {}).get("test_accuracy")
+    if served is not None and test_accuracy < served:
+        reasons.append(
+            f"Fashion-MNIST test accuracy {test_accuracy:.4f} < {served:.4f} of the served "
+            f"{current.get('version')}"
+        )
+    served_photos = current.get("metrics", {}).get("held_out_photos")
+    new_photos = metrics.get("held_out_photos", {}).get("new")
+    if served_photos and not new_photos:
+        reasons.append("the run was not measured on held-out photos; the served model was")
+    elif served_photos and new_photos:
+        same_split = current.get("calibration", {}).get("fitted_on") == metrics.get(
+            "calibration", {}
+        ).get("fitted_on")
+        if not same_split:
+            reasons.append("the run's held-out photos are not the served model's; compare by hand")
+        elif new_photos["accuracy"] < served_photos["accuracy"]:
+            reasons.append(
+                f"held-out photo accuracy {new_photos['accuracy']:.4f} < "
+                f"{served_photos['accuracy']:.4f} of the served {current.get('version')}"
+            )
+    return reasons
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -69,11 +100,14 @@ def export(
     data_dir: str | None = None,
     out_dir: Path = ARTIFACTS_DIR,
     flip_averaging: bool = False,
+    force: bool = False,
 ) -> dict:
     """Check, convert and write the artifacts; returns the model card.
 
     ``flip_averaging`` exports the run's model wrapped so that it averages its answers on the
-    image and its mirror image (see ``architectures.with_flip_averaging``).
+    image and its mirror image (see ``architectures.with_flip_averaging``). A model already in
+    ``out_dir`` is only replaced by one at least as good (``promotion_refusals``), unless
+    ``force``.
     """
     metrics_path, model_path = run_dir / "metrics.json", run_dir / "model.keras"
     for needed in (metrics_path, model_path):
@@ -94,6 +128,12 @@ def export(
             f"TFLite and Keras disagree by {max_diff:.2e} > {TOLERANCE} on the test set"
         )
     tflite_metrics = evaluate.classification_metrics(tflite_probs, test.y)
+    current_card = out_dir / "model_card.json"
+    if current_card.is_file() and not force:
+        current = json.loads(current_card.read_text())
+        refusals = promotion_refusals(metrics, tflite_metrics["accuracy"], current)
+        if refusals:
+            raise ExportError("not promoted (--force to replace it anyway): " + "; ".join(refusals))
 
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save(out_dir / "model.keras")
@@ -179,8 +219,13 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="average the answers on the image and its mirror image (test-time augmentation)",
     )
+    parser.add_argument(
+        "--force", action="store_true", help="replace the served model even if it is better"
+    )
     args = parser.parse_args(argv)
-    card = export(args.run, args.data_dir, args.out, flip_averaging=args.flip_averaging)
+    card = export(
+        args.run, args.data_dir, args.out, flip_averaging=args.flip_averaging, force=args.force
+    )
     print(
         f"exported {card['version']} to {args.out}: test accuracy "
         f"{card['metrics']['test_accuracy']:.4f}, TFLite vs Keras max diff "

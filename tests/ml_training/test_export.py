@@ -36,6 +36,38 @@ def test_export_round_trip_gives_the_same_probabilities(
     assert np.abs(served - keras_probs).max() < 1e-4
 
 
+@pytest.mark.slow
+@pytest.mark.training
+def test_export_does_not_replace_a_better_served_model(smoke_run, tmp_path, fashion_mnist_dir):
+    better = {"version": "better", "metrics": {"test_accuracy": 0.99}}
+    (tmp_path / "model_card.json").write_text(json.dumps(better))
+    with pytest.raises(export.ExportError, match="not promoted.*0.9900 of the served better"):
+        export.export(smoke_run, str(fashion_mnist_dir), tmp_path)
+    assert not (tmp_path / "model.tflite").exists()  # nothing written
+    card = export.export(smoke_run, str(fashion_mnist_dir), tmp_path, force=True)
+    assert json.loads((tmp_path / "model_card.json").read_text()) == card
+
+
+def test_promotion_compares_fashion_mnist_and_the_same_held_out_photos():
+    served = {
+        "version": "v1",
+        "metrics": {"test_accuracy": 0.94, "held_out_photos": {"accuracy": 0.70}},
+        "calibration": {"fitted_on": "460 photos held out of train"},
+    }
+    run = {
+        "held_out_photos": {"new": {"accuracy": 0.72}},
+        "calibration": {"fitted_on": "460 photos held out of train"},
+    }
+    assert export.promotion_refusals(run, 0.941, served) == []
+    assert "Fashion-MNIST" in export.promotion_refusals(run, 0.939, served)[0]
+    worse_on_photos = {**run, "held_out_photos": {"new": {"accuracy": 0.69}}}
+    assert "held-out photo accuracy" in export.promotion_refusals(worse_on_photos, 0.95, served)[0]
+    assert "not measured on held-out photos" in export.promotion_refusals({}, 0.95, served)[0]
+    elsewhere = {**run, "calibration": {"fitted_on": "another folder"}}
+    assert "not the served model's" in export.promotion_refusals(elsewhere, 0.95, served)[0]
+    assert export.promotion_refusals({}, 0.5, {}) == []  # nothing served yet
+
+
 def test_export_refuses_an_unfinished_run(tmp_path):
     with pytest.raises(export.ExportError, match="metrics.json not found"):
         export.export(tmp_path)

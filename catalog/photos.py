@@ -12,12 +12,11 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.static import serve
 from PIL import Image, ImageOps
 
 import classifier
-from classifier.preprocess import UnreadableImage
+from classifier.preprocess import MESSAGES, UnreadableImage
 
 THUMBNAIL_SIDE = 480
 EXTENSIONS = {
@@ -46,40 +45,10 @@ MEDIA_HEADERS = {
 }
 
 
-# classifier.preprocess.MESSAGES, word for word, so that they are translated (a test checks).
-PHOTO_ERRORS = {
-    "empty": gettext_lazy("the file is empty; upload a JPEG, PNG or WebP photo"),
-    "not_image": gettext_lazy(
-        "the file is not an image we can read; upload a JPEG, PNG or WebP photo"
-    ),
-    "markup": gettext_lazy(
-        "the file is SVG or HTML text, not an image we can read; upload a JPEG, PNG or WebP photo"
-    ),
-    "heic": gettext_lazy(
-        "HEIC/HEIF photos (the iPhone's default) are not supported; export the photo as JPEG, "
-        "or choose Settings > Camera > Formats > Most Compatible on the iPhone"
-    ),
-    "format": gettext_lazy("%(format)s images are not supported; upload a JPEG, PNG or WebP photo"),
-    "bomb": gettext_lazy(
-        "the image has too many pixels (more than %(max_pixels)s); upload a smaller photo"
-    ),
-    "too_many_pixels": gettext_lazy(
-        "the image is %(width)dx%(height)d pixels, more than the %(max_pixels)s allowed; "
-        "upload a smaller photo"
-    ),
-    "too_small": gettext_lazy(
-        "the image is only %(width)dx%(height)d pixels; upload a photo at least %(min)dx%(min)d"
-    ),
-    "damaged": gettext_lazy(
-        "the image is damaged or truncated (%(detail)s); export it again and re-upload"
-    ),
-}
-
-
 def photo_error_message(exc: UnreadableImage) -> str:
     """The reason a photo was refused, in the language of the request."""
-    template = PHOTO_ERRORS.get(exc.code)
-    return str(template) % exc.params if template is not None else str(exc)
+    template = MESSAGES.get(exc.code)
+    return _(template) % exc.params if template is not None else str(exc)
 
 
 def read_upload(upload: UploadedFile) -> bytes:

@@ -54,27 +54,38 @@ class UnreadableImage(ValueError):
         super().__init__(message)
 
 
-# The English messages, one per reason; catalog.photos holds the same strings for translation.
+def gettext_noop(message: str) -> str:
+    """Marks a message for ``makemessages`` without importing Django; the store translates it."""
+    return message
+
+
+# The English messages, one per reason (catalog.photos shows them in the user's language).
 MESSAGES = {
-    "empty": "the file is empty; upload a JPEG, PNG or WebP photo",
-    "not_image": "the file is not an image we can read; upload a JPEG, PNG or WebP photo",
-    "markup": (
+    "empty": gettext_noop("the file is empty; upload a JPEG, PNG or WebP photo"),
+    "not_image": gettext_noop(
+        "the file is not an image we can read; upload a JPEG, PNG or WebP photo"
+    ),
+    "markup": gettext_noop(
         "the file is SVG or HTML text, not an image we can read; upload a JPEG, PNG or WebP photo"
     ),
-    "heic": (
+    "heic": gettext_noop(
         "HEIC/HEIF photos (the iPhone's default) are not supported; export the photo as JPEG, "
         "or choose Settings > Camera > Formats > Most Compatible on the iPhone"
     ),
-    "format": "%(format)s images are not supported; upload a JPEG, PNG or WebP photo",
-    "bomb": "the image has too many pixels (more than %(max_pixels)s); upload a smaller photo",
-    "too_many_pixels": (
+    "format": gettext_noop("%(format)s images are not supported; upload a JPEG, PNG or WebP photo"),
+    "bomb": gettext_noop(
+        "the image has too many pixels (more than %(max_pixels)s); upload a smaller photo"
+    ),
+    "too_many_pixels": gettext_noop(
         "the image is %(width)dx%(height)d pixels, more than the %(max_pixels)s allowed; "
         "upload a smaller photo"
     ),
-    "too_small": (
+    "too_small": gettext_noop(
         "the image is only %(width)dx%(height)d pixels; upload a photo at least %(min)dx%(min)d"
     ),
-    "damaged": "the image is damaged or truncated (%(detail)s); export it again and re-upload",
+    "damaged": gettext_noop(
+        "the image is damaged or truncated (%(detail)s); export it again and re-upload"
+    ),
 }
 # ISO base media files (HEIC, HEIF, AVIF) start with an "ftyp" box naming these brands.
 HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}

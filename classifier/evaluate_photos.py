@@ -84,13 +84,19 @@ def decisions(probabilities: np.ndarray, threshold: float) -> tuple[np.ndarray, 
     return top, filed
 
 
+def _known_and_right(probabilities: np.ndarray, folders: list[str]):
+    """Per photo: has its garment a store class; is the model's top class right for it."""
+    known = np.array([FOLDER_CLASSES[f] is not None for f in folders])
+    top = probabilities.argmax(axis=1)
+    right = np.array([is_right(f, int(t)) for f, t in zip(folders, top, strict=True)])
+    return known, right
+
+
 def coverage_at_precision(
     probabilities: np.ndarray, folders: list[str], goal: float = PRECISION_GOAL
 ) -> tuple[float, float]:
     """The largest share of known garments filed with precision ≥ goal, and its threshold."""
-    known = np.array([FOLDER_CLASSES[f] is not None for f in folders])
-    top = probabilities.argmax(axis=1)
-    right = np.array([is_right(f, int(t)) for f, t in zip(folders, top, strict=True)])
+    known, right = _known_and_right(probabilities, folders)
     best = (0.0, 1.0)
     for threshold in np.unique(probabilities.max(axis=1)):
         _, filed = decisions(probabilities, threshold)
@@ -106,8 +112,7 @@ def coverage_at_precision(
 def evaluate(probabilities: np.ndarray, folders: list[str], threshold: float) -> dict:
     """Every figure of the real-photos issue, from the model's probabilities."""
     top, filed = decisions(probabilities, threshold)
-    known = np.array([FOLDER_CLASSES[f] is not None for f in folders])
-    right = np.array([is_right(f, int(t)) for f, t in zip(folders, top, strict=True)])
+    known, right = _known_and_right(probabilities, folders)
     per_folder = {}
     for folder in sorted(set(folders)):
         chosen = np.array([f == folder for f in folders])

@@ -17,24 +17,18 @@ import cv2
 import numpy as np
 
 from classifier import preprocess
-from classifier.evaluate_photos import PHOTO_SUFFIXES
-from ml_training.labels import CLASS_NAMES
+from classifier.evaluate_photos import FOLDER_CLASSES, PHOTO_SUFFIXES
+from classifier.labels import LABELS
 
-# clothing-photos folder → model class; footwear is one folder for three classes (see label_shoes)
+FOOTWEAR = tuple(sorted(FOLDER_CLASSES["shoes"]))  # one folder, three classes
+_INDEX_BY_NAME = {label.name.lower(): label.index for label in LABELS}
+# clothing-photos folder → the class it trains: its store class; footwear -1 until
+# label_shoes picks one of three; a garment without a store class, the class learned for it
 FOLDER_LABELS: dict[str, int] = {
-    "t-shirt": 0,
-    "pants": 1,
-    "longsleeve": 2,
-    "dress": 3,
-    "outwear": 4,
-    "shirt": 6,
-    "shoes": -1,
-    "hat": 10,
-    "shorts": 11,
-    "skirt": 12,
+    folder: (-1 if len(classes) > 1 else next(iter(classes))) if classes else _INDEX_BY_NAME[folder]
+    for folder, classes in FOLDER_CLASSES.items()
 }
-FOOTWEAR = (5, 7, 9)
-PHOTO_CLASS_NAMES = (*CLASS_NAMES, "Hat", "Shorts", "Skirt")
+PHOTO_CLASS_NAMES = tuple(label.name for label in LABELS)
 
 
 @dataclass(frozen=True)

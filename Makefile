@@ -8,7 +8,7 @@ TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 CLOTHING_PHOTOS_DIR ?= $(abspath ../shared/datasets/clothing-photos)
 export FASHION_MNIST_DIR
 
-.PHONY: help install install-dev run test test-fast lint bench train train-production finetune export evaluate-photos report worker clean
+.PHONY: help vendor install install-dev run test test-fast lint bench train train-production finetune export evaluate-photos report worker clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -17,10 +17,22 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-install: $(BIN)/python ## the store's runtime dependencies
+# The browser's runtime (TensorFlow.js, OpenCV.js) from npm, pinned by package-lock.json and
+# copied into static/vendor/ (no CDN: the store works on a closed network).
+VENDOR_FILES := node_modules/@tensorflow/tfjs/dist/tf.min.js node_modules/@techstark/opencv-js/dist/opencv.js
+
+static/vendor/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	mkdir -p static/vendor
+	cp $(VENDOR_FILES) static/vendor/
+	touch $@
+
+vendor: static/vendor/.installed ## the browser's JavaScript runtime from npm into static/vendor/
+
+install: $(BIN)/python vendor ## the store's runtime dependencies
 	$(BIN)/pip install -q -r requirements.txt
 
-install-dev: $(BIN)/python ## runtime + training, tests, lint
+install-dev: $(BIN)/python vendor ## runtime + training, tests, lint
 	$(BIN)/pip install -q -r requirements-dev.txt
 
 run: install ## run the store on embedded defaults (SQLite, in-process tasks, committed model)

@@ -71,3 +71,22 @@ def _fast_and_isolated(request, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     yield
+
+
+@pytest.fixture(scope="session")
+def _chromium_session():
+    from tests.browser import require_chromium, start_chromium
+
+    require_chromium()
+    driver = start_chromium()
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def chromium(_chromium_session):
+    """A headless Chromium (one per test session, Spanish, desktop-sized), left on a blank page
+    with no cookies after each test so that it holds no connection to a closed live server."""
+    yield _chromium_session
+    _chromium_session.get("about:blank")
+    _chromium_session.delete_all_cookies()

@@ -55,9 +55,7 @@ def start_chromium(width: int = 1280, height: int = 900, language: str = "es"):
 
 def browser_errors(driver) -> list[str]:
     """The page's console errors so far (a failing test shows them)."""
-    return [
-        entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"
-    ]
+    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
 
 
 def save_screenshot(driver, name: str) -> Path:

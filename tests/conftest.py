@@ -84,7 +84,19 @@ def _chromium_session():
 
 
 @pytest.fixture
-def chromium(_chromium_session):
+def short_lived_connections():
+    """The live server answers each request on a new thread: persistent connections would pile
+    up to PostgreSQL's limit (gunicorn's workers reuse theirs; this is the test server only)."""
+    from django.db import connections
+
+    db = connections.settings["default"]
+    saved, db["CONN_MAX_AGE"] = db["CONN_MAX_AGE"], 0
+    yield
+    db["CONN_MAX_AGE"] = saved
+
+
+@pytest.fixture
+def chromium(_chromium_session, short_lived_connections):
     """A headless Chromium (one per test session, Spanish, desktop-sized), left on a blank page
     with no cookies after each test so that it holds no connection to a closed live server."""
     yield _chromium_session

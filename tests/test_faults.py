@@ -285,18 +285,6 @@ def test_broken_model_worker_says_so_products_wait_and_the_shop_keeps_serving(
     assert classified_by(worker) == 3
 
 
-@pytest.fixture
-def short_lived_connections():
-    """The live server answers each request on a new thread: persistent connections would pile
-    up to PostgreSQL's limit (gunicorn's workers reuse theirs; this is the test server only)."""
-    from django.db import connections
-
-    db = connections.settings["default"]
-    saved, db["CONN_MAX_AGE"] = db["CONN_MAX_AGE"], 0
-    yield
-    db["CONN_MAX_AGE"] = saved
-
-
 def test_two_hundred_uploads_at_once_none_lost_none_twice(
     start_worker, short_lived_connections, live_server, photo_bytes, django_user_model
 ):

@@ -1,5 +1,13 @@
 # The store's image: web (gunicorn), Celery worker and beat all run it; see docker-compose.yml.
 # Runtime dependencies only: the model is served with LiteRT, so no TensorFlow in here.
+
+# The browser's runtime for the classifier page (TensorFlow.js, OpenCV.js), pinned by
+# package-lock.json; only the two files the page loads reach the image (no Node.js in it).
+FROM node:20-slim AS vendor
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -17,6 +25,10 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY --chown=percha:percha . .
+COPY --from=vendor --chown=percha:percha \
+    /build/node_modules/@tensorflow/tfjs/dist/tf.min.js \
+    /build/node_modules/@techstark/opencv-js/dist/opencv.js \
+    /app/static/vendor/
 USER percha
 
 # Static files are baked into the image (whitenoise serves them); the key is a throwaway that

@@ -8,7 +8,7 @@ TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 CLOTHING_PHOTOS_DIR ?= $(abspath ../shared/datasets/clothing-photos)
 export FASHION_MNIST_DIR
 
-.PHONY: help vendor install install-dev run test test-fast lint bench train train-production finetune export evaluate-photos report worker clean
+.PHONY: help vendor publish screenshots install install-dev run test test-fast lint bench train train-production finetune export web-export-env export-web evaluate-photos report worker clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -46,6 +46,9 @@ test: install-dev ## the whole test suite on PostgreSQL, Redis and a real worker
 test-fast: ## the one-minute loop: everything but the slow tests
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
+screenshots: install-dev ## the README's screenshots, taken by the browser tests (docs/screenshots/)
+	PERCHA_SCREENSHOTS=1 DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest -m browser -k "screenshot or classifier or product_form" $(PYTEST_ARGS)
+
 lint: ## ruff
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
@@ -61,11 +64,30 @@ train-production: ## the store's model
 finetune: ## the store's model: the production run taught real photos (needs train-production)
 	$(BIN)/python -m ml_training.finetune --photos $(CLOTHING_PHOTOS_DIR)/train
 
-export: ## promote the fine-tuned run into classifier/artifacts/
+export: web-export-env ## promote the fine-tuned run into classifier/artifacts/ (web/ included)
 	$(BIN)/python -m ml_training.export ml_training/runs/production-photos --flip-averaging
+
+# The TensorFlow.js converter needs TensorFlow 2.19, which clashes with the project's 2.21: it
+# gets a virtualenv of its own, rebuilt when requirements-web-export.txt changes.
+WEB_VENV := .venv-web
+
+$(WEB_VENV)/.installed: requirements-web-export.txt
+	rm -rf $(WEB_VENV)
+	$(PYTHON) -m venv $(WEB_VENV)
+	$(WEB_VENV)/bin/pip install -q --upgrade pip
+	$(WEB_VENV)/bin/pip install -q -r requirements-web-export.txt
+	touch $@
+
+web-export-env: $(WEB_VENV)/.installed ## the TensorFlow.js converter's own virtualenv (.venv-web)
+
+export-web: web-export-env ## the served model again into classifier/artifacts/web/ (TensorFlow.js)
+	$(BIN)/python -m ml_training.export_web
 
 evaluate-photos: ## the served model on real photos → ml_training/reports/real_photos.md
 	$(BIN)/python -m classifier.evaluate_photos $(CLOTHING_PHOTOS_DIR)/validation --report ml_training/reports
+
+publish: install vendor ## the classifier page as a static folder to publish (dist/clasificador)
+	$(BIN)/python manage.py build_classifier_page dist/clasificador
 
 report: ## results.md, results.json and the plots from the run folders
 	$(BIN)/python -m ml_training.report
@@ -74,4 +96,4 @@ worker: ## a Celery worker (needs CELERY_BROKER_URL)
 	$(BIN)/celery -A shop worker -l info
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache
+	rm -rf $(VENV) $(WEB_VENV) staticfiles .pytest_cache static/vendor dist

@@ -6,6 +6,7 @@ an error on the photo field (with the reason) instead of a server error after th
 
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal
 from pathlib import PurePath
@@ -14,10 +15,13 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.templatetags.static import static
+from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from catalog.classifier_page import page_config
 from catalog.models import Category, Product
 from catalog.photos import validated_photo
 
@@ -37,13 +41,51 @@ def product_name_from_filename(filename: str) -> str:
     return (words[:1].upper() + words[1:])[:NAME_MAX_LENGTH]
 
 
+class PhotoWithPreviewInput(forms.ClearableFileInput):
+    """The photo field, with the browser's guess at the category as soon as a photo is chosen.
+
+    The guess comes from the same model and conversion in the browser (static/js/classifier/);
+    the worker still decides. The runtimes (~9 MB) load only once a photo is chosen.
+    """
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__({"accept": PHOTO_ACCEPT, **(attrs or {})})
+
+    @property
+    def media(self) -> forms.Media:
+        return forms.Media(
+            css={"all": ["css/admin_preview.css"]},
+            js=[forms.Script("js/classifier/admin_preview.js", type="module")],
+        )
+
+    def render(self, name, value, attrs=None, renderer=None) -> str:
+        field = super().render(name, value, attrs, renderer)
+        static_base = settings.STATIC_URL
+        config = {
+            **page_config(static_base=static_base, model_url=static_base + "model/"),
+            "vendor": [static("vendor/tf.min.js"), static("vendor/opencv.js")],
+            "guess": gettext("The model will most likely file it under %(name)s (%(percent)s%%)."),
+            "guessUnsure": gettext(
+                "The model is not sure (%(name)s, %(percent)s%%): the product will wait for review."
+            ),
+        }
+        return format_html(
+            '{}<div class="photo-preview" data-photo-preview data-for="{}" data-config="{}" '
+            'aria-live="polite" hidden><canvas width="28" height="28"></canvas>'
+            "<p></p></div>",
+            field,
+            (attrs or {}).get("id", f"id_{name}"),
+            json.dumps(config),
+        )
+
+
 class ProductAddForm(forms.ModelForm):
     """Adding a product: a photo plus what only a person knows (name, price, …)."""
 
     image = forms.FileField(
         label=capfirst(_("photo")),
         allow_empty_file=True,  # refused by clean_image, with the same words as everywhere else
-        widget=forms.ClearableFileInput(attrs={"accept": PHOTO_ACCEPT}),
+        widget=PhotoWithPreviewInput(),
         help_text=_("A JPEG, PNG or WebP photo of one garment; the model files it by category."),
     )
 

@@ -10,4 +10,5 @@ urlpatterns = [
     path("c/<slug:slug>/", views.category_detail, name="category"),
     path("p/<slug:slug>/", views.product_detail, name="product"),
     path("buscar/", views.search, name="search"),
+    path("clasificador/", views.classifier, name="classifier"),
 ]

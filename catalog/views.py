@@ -7,6 +7,7 @@ the API and the admin agree on what "visible" means.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -14,6 +15,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
 from catalog import selectors
+from catalog.classifier_page import page_config
 from catalog.models import Category, Product
 
 PAGE_SIZE = 24
@@ -108,3 +110,11 @@ def search(request: HttpRequest) -> HttpResponse:
     if query:
         page_obj = _page(request, selectors.product_list(search=query, published_only=True))
     return render(request, "catalog/search.html", {"query": query, "page_obj": page_obj})
+
+
+def classifier(request: HttpRequest) -> HttpResponse:
+    """The model in the customer's browser: a photo is converted and classified on the device
+    (nothing is uploaded), with what the model saw and the matching store category."""
+    static_base = settings.STATIC_URL  # with the script prefix: "/static/" behind "/"
+    config = page_config(static_base=static_base, model_url=static_base + "model/")
+    return render(request, "catalog/classifier.html", {"classifier_config": config})

@@ -3,8 +3,10 @@
     python -m ml_training.export ml_training/runs/production-augmented
 
 Writes ``model.keras`` (the Keras model), ``model.tflite`` (what the store runs: LiteRT, no
-TensorFlow needed at serving time) and ``model_card.json`` (classes, input spec, data checksum,
-metrics, date, code version, file checksums, and the measured agreement between the formats).
+TensorFlow needed at serving time), ``model_card.json`` (classes, input spec, data checksum,
+metrics, date, code version, file checksums, and the measured agreement between the formats) and
+``web/`` (the same model for the browser, TensorFlow.js, with a copy of the card: see
+``ml_training.export_web``; ``--no-web`` leaves it out, e.g. where ``.venv-web`` is not built).
 Refuses to write anything if the formats disagree by more than ``TOLERANCE`` on the test set.
 """
 
@@ -21,7 +23,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ml_training import architectures, data, evaluate
+from ml_training import architectures, data, evaluate, export_web
 from ml_training.labels import CLASS_NAMES
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent.parent / "classifier" / "artifacts"
@@ -101,18 +103,25 @@ def export(
     out_dir: Path = ARTIFACTS_DIR,
     flip_averaging: bool = False,
     force: bool = False,
+    web: bool = True,
 ) -> dict:
     """Check, convert and write the artifacts; returns the model card.
 
     ``flip_averaging`` exports the run's model wrapped so that it averages its answers on the
     image and its mirror image (see ``architectures.with_flip_averaging``). A model already in
     ``out_dir`` is only replaced by one at least as good (``promotion_refusals``), unless
-    ``force``.
+    ``force``. ``web`` also writes the browser's copy into ``out_dir / "web"``; it needs the
+    converter's virtualenv, checked before anything is written.
     """
     metrics_path, model_path = run_dir / "metrics.json", run_dir / "model.keras"
     for needed in (metrics_path, model_path):
         if not needed.is_file():
             raise ExportError(f"{needed} not found: is {run_dir} a finished training run?")
+    if web:
+        try:
+            export_web.require_converter()
+        except export_web.WebExportError as exc:
+            raise ExportError(str(exc)) from None
     metrics = json.loads(metrics_path.read_text())
     model = keras.models.load_model(model_path, compile=False)  # no optimizer state
     if flip_averaging:
@@ -204,6 +213,13 @@ def export(
         }
         card["base_model"] = metrics["base"]
     (out_dir / "model_card.json").write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
+    if web:
+        try:
+            export_web.export_web(out_dir / "model.keras", out_dir / "web")
+        except export_web.WebExportError as exc:
+            raise ExportError(
+                f"{out_dir} written, but not its web copy ({exc}); rerun `make export-web`"
+            ) from exc
     return card
 
 
@@ -222,14 +238,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--force", action="store_true", help="replace the served model even if it is better"
     )
+    parser.add_argument(
+        "--no-web",
+        dest="web",
+        action="store_false",
+        help="skip the browser's copy (web/, needs .venv-web: make web-export-env)",
+    )
     args = parser.parse_args(argv)
     card = export(
-        args.run, args.data_dir, args.out, flip_averaging=args.flip_averaging, force=args.force
+        args.run,
+        args.data_dir,
+        args.out,
+        flip_averaging=args.flip_averaging,
+        force=args.force,
+        web=args.web,
     )
     print(
         f"exported {card['version']} to {args.out}: test accuracy "
         f"{card['metrics']['test_accuracy']:.4f}, TFLite vs Keras max diff "
         f"{card['formats']['model.tflite']['max_abs_diff_vs_keras']:.1e}"
+        + (f"; the browser's copy in {args.out / 'web'}" if args.web else "")
     )
 
 

@@ -8,6 +8,7 @@ except where PERCHA_REQUIRE_BROWSER=1 (CI sets it) turns the skip into a failure
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -59,10 +60,17 @@ def browser_errors(driver) -> list[str]:
 
 
 def save_screenshot(driver, name: str) -> Path:
-    """A PNG for the README, taken by the browser tests themselves (docs/screenshots/)."""
-    SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS_DIR / f"{name}.png"
-    driver.save_screenshot(str(path))
+    """A PNG of the page, taken by the browser tests themselves: into docs/screenshots/ (the
+    README's) with PERCHA_SCREENSHOTS=1 (`make screenshots`), else into a temporary folder, so
+    that a test run leaves the committed pictures alone."""
+    folder = (
+        SCREENSHOTS_DIR
+        if os.environ.get("PERCHA_SCREENSHOTS") == "1"
+        else Path(tempfile.gettempdir()) / "percha-screenshots"
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    assert driver.save_screenshot(str(path)), f"no screenshot of {driver.current_url}"
     return path
 
 

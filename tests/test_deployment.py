@@ -162,6 +162,19 @@ def test_dockerfile_installs_the_runtime_requirements_only():
     assert any(line.startswith("ai-edge-litert") for line in requirements)
 
 
+def test_dockerfile_copies_the_pinned_browser_runtime():
+    """The classifier page's scripts come from npm ci (package-lock.json), as `make vendor`."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^FROM node:\d+-slim AS vendor$", dockerfile, re.M)
+    assert "COPY package.json package-lock.json ./" in dockerfile
+    assert "npm ci --ignore-scripts" in dockerfile
+    vendored = re.search(r"^VENDOR_FILES := (.+)$", makefile, re.M).group(1).split()
+    for path in vendored:
+        assert f"/build/{path}" in dockerfile
+    assert dockerfile.index("/app/static/vendor/") < dockerfile.index("collectstatic")
+
+
 def test_dockerignore_keeps_local_state_out():
     ignored = {
         line.strip()
@@ -169,6 +182,7 @@ def test_dockerignore_keeps_local_state_out():
         if line.strip() and not line.startswith("#")
     }
     assert {".venv", "media", "runs", "node_modules", ".git", "db.sqlite3"} <= ignored
+    assert {".venv-web", "static/vendor", "dist"} <= ignored
 
 
 def manage_py(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:

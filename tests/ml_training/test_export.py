@@ -16,7 +16,9 @@ from ml_training import data, evaluate, export
 def test_export_round_trip_gives_the_same_probabilities(
     smoke_run, tmp_path, fashion_mnist_dir, flip_averaging
 ):
-    card = export.export(smoke_run, str(fashion_mnist_dir), tmp_path, flip_averaging=flip_averaging)
+    card = export.export(
+        smoke_run, str(fashion_mnist_dir), tmp_path, flip_averaging=flip_averaging, web=False
+    )
     assert card["flip_averaging"] is flip_averaging
     assert {p.name for p in tmp_path.iterdir()} == {
         "model.keras",
@@ -42,9 +44,9 @@ def test_export_does_not_replace_a_better_served_model(smoke_run, tmp_path, fash
     better = {"version": "better", "metrics": {"test_accuracy": 0.99}}
     (tmp_path / "model_card.json").write_text(json.dumps(better))
     with pytest.raises(export.ExportError, match="not promoted.*0.9900 of the served better"):
-        export.export(smoke_run, str(fashion_mnist_dir), tmp_path)
+        export.export(smoke_run, str(fashion_mnist_dir), tmp_path, web=False)
     assert not (tmp_path / "model.tflite").exists()  # nothing written
-    card = export.export(smoke_run, str(fashion_mnist_dir), tmp_path, force=True)
+    card = export.export(smoke_run, str(fashion_mnist_dir), tmp_path, force=True, web=False)
     assert json.loads((tmp_path / "model_card.json").read_text()) == card
 
 

@@ -1,0 +1,67 @@
+"""What the in-browser classifier page needs to know, for the store and for the static copy.
+
+The page (``static/js/classifier/page.js``) runs the model in the customer's browser; the server
+only tells it where the files are, the classes' names in the page's language, the store category
+each class files into, and the messages it may have to show. Built here once so that the store's
+page and the publishable folder (``manage.py build_classifier_page``) say the same things.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from catalog.models import Category
+from classifier.labels import LABELS, STORE_CLASSES
+from classifier.preprocess import MESSAGES
+
+
+def _class_names(with_links: bool) -> list[dict]:
+    english = (get_language() or "es").startswith("en")
+    categories = (
+        {c.classifier_label: c for c in Category.objects.filter(classifier_label__isnull=False)}
+        if with_links
+        else {}
+    )
+    classes = []
+    for label in LABELS:
+        category = categories.get(label.index)
+        name = category.name if category else (label.name_en if english else label.name_es)
+        url = category.get_absolute_url() if category else ""
+        # filed: the store would file a confident answer (a category exists for the class)
+        filed = category is not None if with_links else label.index in STORE_CLASSES
+        classes.append({"index": label.index, "name": name, "url": url, "filed": filed})
+    return classes
+
+
+def page_messages() -> dict[str, str]:
+    """The page's own sentences and the photo refusals (``%(name)s`` placeholders kept)."""
+    messages = {code: _(text) for code, text in MESSAGES.items()}
+    messages.update(
+        {
+            "loading": _("Loading the model…"),
+            "ready": _("Ready: choose, drop or paste a photo of a garment."),
+            "working": _("Looking at the photo…"),
+            "done": _("Done in %(ms)s ms, on this device: the photo did not leave it."),
+            "confident": _("The store would file it under %(name)s."),
+            "unsure": _(
+                "Not sure enough (%(percent)s%%): the store would hold it for a person to review."
+            ),
+            "not_sold": _("The store has no category for %(name)s: a person would review it."),
+            "see_category": _("See %(name)s in the store"),
+            "failed": _("The classifier could not start: %(detail)s. Reload the page to retry."),
+            "unreadable": _("Could not read that photo: %(detail)s"),
+            "no_photo": _("What you dropped or pasted is not a file; drop a photo of a garment."),
+        }
+    )
+    return messages
+
+
+def page_config(static_base: str, model_url: str, with_links: bool = True) -> dict:
+    """The JSON the page reads from ``#classifier-config``."""
+    return {
+        "staticBase": static_base,
+        "modelUrl": model_url,
+        "classes": _class_names(with_links),
+        "messages": page_messages(),
+    }

@@ -1,0 +1,63 @@
+// The admin's product form: as soon as a photo is chosen, the browser shows the category the
+// model will most likely pick (the worker still decides, on the server). The runtimes load on
+// the first photo, not with the form.
+import { classifyPhoto, drawModelInput, format, startClassifier } from "./runtime.js";
+import { topClasses } from "./model.js";
+
+let started = null;
+
+function addScript(src) {
+  return new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = src;
+    script.onload = resolve;
+    script.onerror = () => reject(new Error(`could not load ${src}`));
+    document.head.append(script);
+  });
+}
+
+function start(config) {
+  if (!started) {
+    started = (async () => {
+      if (!window.tf) await addScript(config.vendor[0]);
+      if (!window.cv) await addScript(config.vendor[1]);
+      return startClassifier(config.modelUrl);
+    })();
+  }
+  return started;
+}
+
+async function preview(container, config, photo) {
+  const text = container.querySelector("p");
+  const say = (key, params) => format(config[key] || config.messages[key] || key, params);
+  container.hidden = false;
+  container.dataset.state = "working";
+  text.textContent = say("working");
+  try {
+    const model = await start(config);
+    const outcome = await classifyPhoto(model, photo);
+    const [best] = topClasses(outcome.probabilities, model.classes, 1);
+    const known = config.classes[best.index] || { name: best.name, filed: false };
+    const percent = (best.probability * 100).toFixed(0);
+    const sure = best.probability >= model.threshold && known.filed;
+    drawModelInput(container.querySelector("canvas"), outcome.input.image);
+    text.textContent = say(sure ? "guess" : "guessUnsure", { name: known.name, percent });
+    container.dataset.state = "done";
+    container.dataset.label = best.index;
+  } catch (error) {
+    const reason = error && error.code && config.messages[error.code];
+    const detail = reason ? say(error.code, error.params || {}) : String(error.message || error);
+    text.textContent = say("unreadable", { detail });
+    container.dataset.state = "error";
+  }
+}
+
+for (const container of document.querySelectorAll("[data-photo-preview]")) {
+  const config = JSON.parse(container.dataset.config);
+  const input = document.getElementById(container.dataset.for);
+  if (!input) continue;
+  input.addEventListener("change", () => {
+    if (input.files.length) preview(container, config, input.files[0]);
+    else container.hidden = true;
+  });
+}

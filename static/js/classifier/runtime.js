@@ -1,0 +1,75 @@
+// What the classifier page and the admin's preview share: waiting for the vendored runtimes
+// (TensorFlow.js and OpenCV.js, loaded by <script> tags from static/vendor/), one photo through
+// the same conversion as the server (preprocess.js) and the model (model.js), and drawing the
+// 28x28 input the model saw.
+import { decodePhoto, toModelInput } from "./preprocess.js";
+import { loadClassifier } from "./model.js";
+
+function waitFor(test, what, timeoutMs = 60000) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    (function poll() {
+      if (test()) return resolve();
+      if (performance.now() - started > timeoutMs) return reject(new Error(`${what} did not load`));
+      setTimeout(poll, 25);
+    })();
+  });
+}
+
+// OpenCV.js compiles its WebAssembly after the script loads; `cv` is a promise or a module
+// object until then, depending on the build.
+export async function openCvReady() {
+  await waitFor(() => window.cv, "OpenCV.js");
+  if (window.cv instanceof Promise) window.cv = await window.cv;
+  if (!window.cv.Mat) {
+    await new Promise((resolve) => {
+      const previous = window.cv.onRuntimeInitialized;
+      window.cv.onRuntimeInitialized = () => {
+        if (previous) previous();
+        resolve();
+      };
+      if (window.cv.Mat) resolve();
+    });
+  }
+  return window.cv;
+}
+
+// Both runtimes and the model, ready to classify; rejects with the reason if one fails.
+export async function startClassifier(modelUrl) {
+  await waitFor(() => window.tf, "TensorFlow.js");
+  const [model] = await Promise.all([loadClassifier(modelUrl), openCvReady()]);
+  return model;
+}
+
+// A photo (File or Blob) → { input, probabilities, ms }. Rejects with the preprocessing's
+// error (its `code` names the reason, as classifier/preprocess.py's UnreadableImage does).
+export async function classifyPhoto(model, photo) {
+  const started = performance.now();
+  const rgb = await decodePhoto(photo);
+  let input;
+  try {
+    input = toModelInput(rgb);
+  } finally {
+    if (rgb && typeof rgb.delete === "function") rgb.delete();
+  }
+  const [probabilities] = model.predict(input.image);
+  return { input, probabilities, ms: performance.now() - started };
+}
+
+// The 28x28 input as the model sees it, garment bright on black.
+export function drawModelInput(canvas, image) {
+  const context = canvas.getContext("2d");
+  const pixels = context.createImageData(28, 28);
+  for (let i = 0; i < 784; i += 1) {
+    const value = Math.round(image[i] * 255);
+    pixels.data.set([value, value, value, 255], i * 4);
+  }
+  context.putImageData(pixels, 0, 0);
+}
+
+// "%(name)s" / "%(count)d" placeholders (Django's, kept in the translations) and "%%".
+export function format(template, params = {}) {
+  return template
+    .replace(/%\((\w+)\)[sdf]/g, (_, key) => (key in params ? String(params[key]) : ""))
+    .replace(/%%/g, "%");
+}

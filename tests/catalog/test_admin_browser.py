@@ -1,0 +1,102 @@
+"""The store in a real headless Chromium: the admin's in-browser guess on the product form, and
+the README's screenshots of the storefront and the review queue (real photos, real model)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from catalog import services
+from catalog.models import Category, Product
+from tests.browser import browser_errors, save_screenshot
+from tests.catalog.test_classifier_browser import sure_photo
+from tests.conftest import CLOTHING_PHOTOS_DIR
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+# (folder, product name) of the demo catalog the screenshots show, two photos each
+DEMO = [
+    ("t-shirt", "Camiseta"),
+    ("pants", "Pantalón"),
+    ("dress", "Vestido"),
+    ("outwear", "Abrigo"),
+    ("shoes", "Zapatillas"),
+    ("longsleeve", "Jersey"),
+    ("hat", "Sombrero"),
+    ("skirt", "Falda"),
+]
+
+
+def log_in(driver, live_server, client, user) -> None:
+    client.force_login(user)
+    driver.get(live_server.url + "/admin/login/")
+    driver.add_cookie({"name": "sessionid", "value": client.cookies["sessionid"].value})
+
+
+def demo_catalog() -> list[Product]:
+    """Real validation photos through the real service and model (tasks run in-process)."""
+    products = []
+    for folder, name in DEMO:
+        paths = sorted((CLOTHING_PHOTOS_DIR / "validation" / folder).glob("*.jpg"))[:2]
+        for i, path in enumerate(paths):
+            upload = SimpleUploadedFile(path.name, path.read_bytes(), content_type="image/jpeg")
+            products.append(
+                services.product_create(
+                    name=f"{name} {i + 1}", image=upload, price=Decimal(19 + 10 * i)
+                )
+            )
+    return [Product.objects.get(pk=p.pk) for p in products]
+
+
+def test_the_product_form_guesses_the_category_as_soon_as_a_photo_is_chosen(
+    chromium, live_server, client, admin_user, tmp_path
+):
+    photo, label = sure_photo("pants")
+    path = tmp_path / "pantalon.jpg"
+    path.write_bytes(photo)
+    log_in(chromium, live_server, client, admin_user)
+    chromium.get(live_server.url + reverse("admin:catalog_product_add"))
+    preview = chromium.find_element(By.CSS_SELECTOR, "[data-photo-preview]")
+    assert preview.get_attribute("hidden")  # nothing loaded or shown before a photo
+    assert chromium.execute_script("return typeof window.cv") == "undefined"
+    chromium.find_element(By.ID, "id_image").send_keys(str(path))
+    WebDriverWait(chromium, 90).until(
+        lambda d: preview.get_attribute("data-state") in {"done", "error"}
+    )
+    assert preview.get_attribute("data-state") == "done", (
+        preview.text,
+        browser_errors(chromium),
+    )
+    assert int(preview.get_attribute("data-label")) == label
+    category = Category.objects.get(classifier_label=label)
+    assert category.name_es in preview.text
+    save_screenshot(chromium, "admin-product-form")
+
+
+def test_screenshots_of_the_storefront_and_the_review_queue(
+    chromium, live_server, client, admin_user
+):
+    products = demo_catalog()
+    filed = [p for p in products if p.category_id is not None]
+    held = [p for p in products if p.classification_status == Product.Status.NEEDS_REVIEW]
+    assert filed and held, [(p.name, p.classification_status) for p in products]
+
+    chromium.get(live_server.url + "/")
+    assert chromium.find_elements(By.CSS_SELECTOR, ".product-card, .card")
+    save_screenshot(chromium, "storefront")
+    chromium.get(live_server.url + filed[0].category.get_absolute_url())
+    save_screenshot(chromium, "category")
+
+    log_in(chromium, live_server, client, admin_user)
+    chromium.get(live_server.url + reverse("admin:catalog_productreview_changelist"))
+    rows = chromium.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
+    assert len(rows) == len(held)
+    save_screenshot(chromium, "review-queue")

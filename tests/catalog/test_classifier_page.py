@@ -1,0 +1,55 @@
+"""The classifier page ("Clasificador") as the store renders it; test_classifier_browser.py runs
+it in a real Chromium."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from classifier.labels import LABELS
+
+PAGE = "catalog:classifier"
+
+
+def page_config(response) -> dict:
+    html = response.content.decode()
+    start = html.index('<script id="classifier-config" type="application/json">')
+    start = html.index(">", start) + 1
+    return json.loads(html[start : html.index("</script>", start)])
+
+
+@pytest.mark.django_db
+def test_page_is_spanish_by_default_and_names_store_categories(client):
+    response = client.get(reverse(PAGE))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Clasificador" in html and 'lang="es"' in html
+    assert 'capture="environment"' in html  # the phone's camera
+    config = page_config(response)
+    assert config["modelUrl"] == "/static/model/"
+    by_index = {c["index"]: c for c in config["classes"]}
+    assert len(by_index) == len(LABELS)
+    assert by_index[1] == {"index": 1, "name": "Pantalones", "url": "/c/pantalones/", "filed": True}
+    assert by_index[10]["filed"] is False and by_index[10]["url"] == ""  # hats: no category
+    assert "no es una imagen" in config["messages"]["not_image"]
+
+
+@pytest.mark.django_db
+def test_page_in_english_and_linked_from_every_page(client):
+    client.cookies["django_language"] = "en"
+    config = page_config(client.get(reverse(PAGE)))
+    assert {c["index"]: c["name"] for c in config["classes"]}[1] == "Trousers"
+    assert config["messages"]["loading"] == "Loading the model…"
+    home = client.get(reverse("catalog:home")).content.decode()
+    assert f'href="{reverse(PAGE)}"' in home
+
+
+@pytest.mark.django_db
+def test_page_uses_no_cdn(client):
+    html = client.get(reverse(PAGE)).content.decode()
+    for src in ("tf.min.js", "opencv.js", "js/classifier/page.js"):
+        assert f"/static/{'vendor/' if '.' in src and '/' not in src else ''}{src}" in html
+    assert "http://" not in html.replace("http://www.w3.org", "")
+    assert "https://" not in html

@@ -8,7 +8,7 @@ TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 CLOTHING_PHOTOS_DIR ?= $(abspath ../shared/datasets/clothing-photos)
 export FASHION_MNIST_DIR
 
-.PHONY: help vendor publish screenshots install install-dev run test test-fast lint bench train train-production finetune export web-export-env export-web evaluate-photos report worker clean
+.PHONY: help vendor publish screenshots install install-dev run test test-fast lint bench train train-production finetune export web-export-env export-web evaluate-photos report worker training-worker clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -94,6 +94,9 @@ report: ## results.md, results.json and the plots from the run folders
 
 worker: ## a Celery worker (needs CELERY_BROKER_URL)
 	$(BIN)/celery -A shop worker -l info
+
+training-worker: install-dev ## the retraining worker: the training queue, with TensorFlow (needs CELERY_BROKER_URL)
+	$(BIN)/celery -A shop worker -Q training --concurrency 1 -l info
 
 clean:
 	rm -rf $(VENV) $(WEB_VENV) staticfiles .pytest_cache static/vendor dist

@@ -3,13 +3,17 @@
 Every product write goes through a service, so the admin follows the same rules as the API and
 the commands: a photo is validated and classified after commit, and a category chosen here is a
 person's choice the model never overwrites. The review queue is a proxy model so that it gets its
-own entry, permissions and list in the admin index without a second table.
+own entry, permissions and list in the admin index without a second table. The training runs'
+entry is the Model page: the served model, the store's labelled examples and the Retrain button.
 """
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,9 +26,9 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
-import classifier
-from catalog import selectors, services
+from catalog import selectors, services, training
 from catalog.forms import (
     BulkUploadForm,
     ProductAddForm,
@@ -32,7 +36,9 @@ from catalog.forms import (
     SetCategoryForm,
     product_name_from_filename,
 )
-from catalog.models import Category, Product, ProductReview
+from catalog.models import Category, Product, ProductReview, TrainingRun
+from classifier import predictor
+from classifier.labels import label_for
 
 admin.site.site_header = _("Percha administration")
 admin.site.site_title = _("Percha admin")
@@ -51,8 +57,8 @@ def _english() -> bool:
 
 
 def _label_text(label: int) -> str:
-    """The model class in the admin's language (the classifier's own es/en names)."""
-    entry = classifier.LABELS[label]
+    """The model class in the admin's language (the served model card's es/en names)."""
+    entry = label_for(selectors.served_labels(), label)
     return entry.name_en if _english() else entry.name_es
 
 
@@ -247,7 +253,7 @@ class ProductAdminBase(admin.ModelAdmin):
             self.predicted_category_name(product),
             _("class"),
             product.predicted_label,
-            classifier.LABELS[product.predicted_label].name,
+            label_for(selectors.served_labels(), product.predicted_label).name,
         )
 
     @admin.display(description=_("suggestion"))
@@ -516,6 +522,178 @@ class ProductReviewAdmin(ProductAdminBase):
             'style="object-fit:contain;border-radius:4px;background:#fff">',
             photo.url,
         )
+
+
+@admin.register(TrainingRun)
+class TrainingRunAdmin(admin.ModelAdmin):
+    """The Model page (this model's list): what is served, what the store could learn, and the
+    retrainings. Runs are made by the Retrain button and read-only; promotion is a command."""
+
+    readonly_fields = [
+        "status",
+        "progress_bar",
+        "message",
+        "examples",
+        "run_dir",
+        "promotion",
+        "log",
+        "metrics_json",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "finished_at",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # the Retrain button makes them
+
+    def has_change_permission(self, request: HttpRequest, obj: TrainingRun | None = None) -> bool:
+        return False  # the task writes them; a person reads them
+
+    def get_urls(self) -> list:
+        urls = [
+            path(
+                "retrain/",
+                self.admin_site.admin_view(require_POST(self.retrain_view)),
+                name=f"{self.opts.app_label}_{self.opts.model_name}_retrain",
+            ),
+        ]
+        return urls + super().get_urls()
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        """The Model page, in place of a plain list of runs."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        runs = list(TrainingRun.objects.select_related("created_by")[:10])
+        for run in runs:
+            run.summary = _run_summary(run.metrics)
+            run.commands = training.promotion_commands(run) if run.run_dir else []
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Model and retraining"),
+            "opts": self.opts,
+            "model": _served_model(),
+            "categories": selectors.labelled_counts(),
+            "min_examples": settings.PERCHA["NEW_CLASS_MIN_EXAMPLES"],
+            "runs": runs,
+            "refresh": any(run.active for run in runs),
+            "can_retrain": request.user.has_perm("catalog.start_training"),
+            "examples": selectors.labelled_products().count(),
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/catalog/trainingrun/model.html", context)
+
+    def retrain_view(self, request: HttpRequest) -> HttpResponse:
+        if not request.user.has_perm("catalog.start_training"):
+            raise PermissionDenied
+        run = training.training_run_start(created_by=request.user)
+        self.message_user(
+            request,
+            _(
+                "Retraining #%(id)d queued on %(count)d labelled photos. It runs on a worker of "
+                "the training queue; this page follows it."
+            )
+            % {"id": run.pk, "count": run.examples},
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(
+            reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+        )
+
+    @admin.display(description=_("progress"))
+    def progress_bar(self, run: TrainingRun) -> str:
+        return format_html('<progress value="{0}" max="100">{0}%</progress> {0}%', run.progress)
+
+    @admin.display(description=_("to promote it"))
+    def promotion(self, run: TrainingRun) -> str:
+        if not run.run_dir:
+            return "—"
+        return format_html_join(
+            "", "<pre>{}</pre>", ((c,) for c in training.promotion_commands(run))
+        )
+
+    @admin.display(description=_("last lines of the output"))
+    def log(self, run: TrainingRun) -> str:
+        return format_html('<pre style="white-space:pre-wrap">{}</pre>', run.log_tail or "—")
+
+    @admin.display(description=_("metrics"))
+    def metrics_json(self, run: TrainingRun) -> str:
+        if not run.metrics:
+            return "—"
+        shown = {k: v for k, v in run.metrics.items() if k != "confusion_matrix"}
+        return format_html("<pre>{}</pre>", json.dumps(shown, indent=2, ensure_ascii=False))
+
+
+def _served_model() -> dict:
+    """What the Model page says of the served model, from its card (no model is loaded)."""
+    model_path = Path(settings.PERCHA["MODEL_PATH"])
+    card = predictor.read_model_card(model_path)
+    metrics = card.get("metrics", {})
+    held = metrics.get("held_out_photos") or {}
+    held = held.get("new", held)  # a run's metrics hold the base's figures beside the new
+    calibration = card.get("calibration", {})
+    configured = settings.PERCHA["CONFIDENCE_THRESHOLD"]
+    categories = {
+        c.classifier_label: c for c in Category.objects.filter(classifier_label__isnull=False)
+    }
+    english = _english()
+    classes = [
+        {
+            "index": label.index,
+            "name": label.name,
+            "local_name": label.name_en if english else label.name_es,
+            "category": categories.get(label.index),
+            "slug": label.slug,
+        }
+        for label in selectors.served_labels()
+    ]
+    return {
+        "path": model_path,
+        "card_found": bool(card),
+        "version": card.get("version", ""),
+        "exported_at": card.get("exported_at", ""),
+        "code_version": card.get("code_version", ""),
+        "base_model": card.get("base_model", ""),
+        "test_accuracy": metrics.get("test_accuracy"),
+        "held_out": held,
+        "temperature": calibration.get("temperature", 1.0),
+        # the threshold in use: an operator's setting, else the card's calibrated one
+        "threshold": configured
+        if configured is not None
+        else calibration.get("threshold", predictor.DEFAULT_THRESHOLD),
+        "threshold_from_setting": configured is not None,
+        "classes": classes,
+    }
+
+
+def _run_summary(metrics: dict | None) -> str:
+    """A finished run's figures beside its base model's, in one line."""
+    if not metrics:
+        return ""
+    parts = []
+    if (test := metrics.get("test_accuracy")) is not None:
+        base = metrics.get("base_test_accuracy")
+        parts.append(
+            _("Fashion-MNIST test %(new)s (base %(base)s)")
+            % {"new": _percent_precise(test), "base": _percent_precise(base)}
+        )
+    held = metrics.get("held_out_photos") or {}
+    if "new" in held:
+        parts.append(
+            _("held-out photos %(new)s (base %(base)s)")
+            % {
+                "new": _percent_precise(held["new"].get("accuracy")),
+                "base": _percent_precise((held.get("base") or {}).get("accuracy")),
+            }
+        )
+    if classes := metrics.get("classes"):
+        parts.append(_("%(count)d classes") % {"count": len(classes)})
+    return "; ".join(parts)
+
+
+def _percent_precise(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
 
 
 def _probabilities_html(probabilities: list[float] | None, limit: int | None) -> str:

@@ -11,12 +11,13 @@ from __future__ import annotations
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from catalog import selectors
 from catalog.models import Category
-from classifier.labels import LABELS, STORE_CLASSES
 from classifier.preprocess import MESSAGES
 
 
 def _class_names(with_links: bool) -> list[dict]:
+    """The served model's classes (from its card), each named as its category if it has one."""
     english = (get_language() or "es").startswith("en")
     categories = (
         {c.classifier_label: c for c in Category.objects.filter(classifier_label__isnull=False)}
@@ -24,12 +25,13 @@ def _class_names(with_links: bool) -> list[dict]:
         else {}
     )
     classes = []
-    for label in LABELS:
+    for label in selectors.served_labels():
         category = categories.get(label.index)
         name = category.name if category else (label.name_en if english else label.name_es)
         url = category.get_absolute_url() if category else ""
-        # filed: the store would file a confident answer (a category exists for the class)
-        filed = category is not None if with_links else label.index in STORE_CLASSES
+        # filed: the store would file a confident answer (a category exists for the class; for
+        # the static copy, the card names one)
+        filed = category is not None if with_links else bool(label.slug)
         classes.append({"index": label.index, "name": name, "url": url, "filed": filed})
     return classes
 
@@ -43,6 +45,7 @@ def page_messages() -> dict[str, str]:
             "ready": _("Ready: choose, drop or paste a photo of a garment."),
             "working": _("Looking at the photo…"),
             "done": _("Done in %(ms)s ms, on this device: the photo did not leave it."),
+            "timing": _("Converting the photo: %(convert)s ms · the model: %(model)s ms"),
             "confident": _("The store would file it under %(name)s."),
             "unsure": _(
                 "Not sure enough (%(percent)s%%): the store would hold it for a person to review."

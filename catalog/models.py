@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.core.validators import MinValueValidator
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -10,7 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Category(models.Model):
-    """A store category; ``classifier_label`` is the model class (0-9) it stands for, if any."""
+    """A store category; ``classifier_label`` is the model class it stands for, if any (the
+    class's index in the served model card; ``manage.py sync_model_classes`` keeps them in step)."""
 
     slug = models.SlugField(_("slug"), unique=True, max_length=80)
     name_es = models.CharField(_("name (Spanish)"), max_length=100)
@@ -28,7 +30,10 @@ class Category(models.Model):
         null=True,
         blank=True,
         unique=True,
-        help_text=_("The model's class (0-9) filed into this category; empty if none."),
+        help_text=_(
+            "The model's class (its index in the model card) filed into this category; "
+            "empty if none."
+        ),
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
@@ -123,3 +128,54 @@ class ProductReview(Product):
         proxy = True
         verbose_name = _("product to review")
         verbose_name_plural = _("products to review")
+
+
+class TrainingRun(models.Model):
+    """One retraining of the model on the store's labelled photos, started from the admin.
+
+    The ``classifier.tasks.retrain`` task fills it in as it goes (progress per epoch, the last
+    lines of the training's output); the run folder it leaves is promoted by hand.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        SUCCEEDED = "succeeded", _("succeeded")
+        FAILED = "failed", _("failed")
+
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(
+        _("progress (%)"), default=0, validators=[MaxValueValidator(100)]
+    )
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    log_tail = models.TextField(_("last lines of the output"), blank=True)
+    run_dir = models.CharField(_("run folder"), max_length=500, blank=True)
+    examples = models.PositiveIntegerField(_("labelled photos"), default=0)
+    metrics = models.JSONField(_("metrics"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("training run")
+        # the admin index's entry: the page shows the served model and the runs
+        verbose_name_plural = _("model and retraining")
+        permissions = [("start_training", _("Can start a retraining of the model"))]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_status_display()}"
+
+    @property
+    def active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from catalog.models import Category, Product
+from classifier.labels import Label, model_labels
 
 SORTS = {"newest": ("-created_at", "-id"), "price": ("price", "id"), "-price": ("-price", "id")}
 
@@ -119,3 +121,27 @@ def labelled_products() -> QuerySet[Product]:
         .select_related("category")
         .order_by("category__slug", "pk")
     )
+
+
+def served_labels() -> tuple[Label, ...]:
+    """The classes of the model the store serves (``PERCHA["MODEL_PATH"]``), from its card:
+    after a promotion the store names and files the new model's classes without a deploy."""
+    return model_labels(settings.PERCHA["MODEL_PATH"])
+
+
+def labelled_counts() -> list[Category]:
+    """Every category with ``labelled`` (how many of its products a person filed: training
+    examples) and ``new_class`` (enough of them, and the model has no class for it yet)."""
+    counts = dict(
+        labelled_products()
+        .order_by()
+        .values_list("category_id")
+        .annotate(n=Count("id"))
+        .values_list("category_id", "n")
+    )
+    needed = settings.PERCHA["NEW_CLASS_MIN_EXAMPLES"]
+    categories = list(Category.objects.select_related("parent"))
+    for category in categories:
+        category.labelled = counts.get(category.pk, 0)
+        category.new_class = category.classifier_label is None and category.labelled >= needed
+    return categories

@@ -6,10 +6,14 @@ The rules, in one place:
 - Confidence at or above the threshold files the product under the predicted category; below
   it the suggestion is kept and the product waits for review (no category, so it is not shown).
 - A category set by a person is never overwritten by the model.
+- The model's classes come from its card: ``categories_sync_with_model`` makes the categories
+  follow a promoted model, and ``products_queue_for_new_model`` lets it re-file what the old
+  model filed (never a person's choice).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
@@ -19,13 +23,16 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 
+from catalog import selectors
 from catalog.models import Category, Product
 from catalog.photos import make_thumbnail, validated_photo
 from classifier import predictor
+from classifier.labels import Label
 
 logger = logging.getLogger(__name__)
 
@@ -221,6 +228,92 @@ def products_queue_pending(
         Product.objects.filter(pk__in=ids).update(classification_status=Product.Status.PENDING)
     products_queue_classification(product_ids=ids)
     return len(ids)
+
+
+def products_queue_for_new_model(*, include_failed: bool = True) -> int:
+    """Run the served model again over every product a person did not file (after a promotion).
+
+    That is the products the model filed, those it left for review, and those still pending
+    (and failed ones, unless ``include_failed`` is off). They go back to pending and keep their
+    current category until the new model's answer replaces it, so the storefront does not empty
+    meanwhile. A category a person set (``category_source`` person) is left as it is: its
+    product is not even re-run.
+    """
+    products = Product.objects.exclude(category_source=Product.CategorySource.PERSON)
+    if not include_failed:
+        products = products.exclude(classification_status=Product.Status.FAILED)
+    ids = list(products.values_list("pk", flat=True))
+    Product.objects.filter(pk__in=ids).update(
+        classification_status=Product.Status.PENDING,
+        classification_error="",
+        updated_at=timezone.now(),
+    )
+    products_queue_classification(product_ids=ids)
+    return len(ids)
+
+
+@dataclasses.dataclass
+class CategorySync:
+    """What ``categories_sync_with_model`` did, class by class, for the command to report."""
+
+    kept: list[tuple[Label, Category]] = dataclasses.field(default_factory=list)
+    linked: list[tuple[Label, Category]] = dataclasses.field(default_factory=list)
+    created: list[tuple[Label, Category]] = dataclasses.field(default_factory=list)
+    review: list[Label] = dataclasses.field(default_factory=list)  # no slug: products go to review
+    conflicts: list[tuple[Label, Category]] = dataclasses.field(default_factory=list)
+    unlinked: list[tuple[int, Category]] = dataclasses.field(default_factory=list)
+
+
+@transaction.atomic
+def categories_sync_with_model(*, labels: Sequence[Label] | None = None) -> CategorySync:
+    """Make the categories follow the served model's classes (the store's half of a promotion).
+
+    For each class of the card (``labels``; by default the served model's):
+    - a category already filed under the class keeps it (whatever its slug: an admin may have
+      renamed it, or linked a class the card gives no category);
+    - else, if the class names a category slug: the category with that slug is linked to the
+      class, or created (names from the card, else ``classifier.labels.KNOWN``);
+    - a class without a slug gets no category: the products it would file go to review.
+    A category linked to a class the card no longer has is unlinked first, so that its index is
+    free for a class that needs it. A category already linked to another class that is still in
+    the card is left alone and reported as a conflict. Running it twice changes nothing.
+    """
+    labels = list(selectors.served_labels() if labels is None else labels)
+    result = CategorySync()
+    indices = {label.index for label in labels}
+    for category in Category.objects.filter(classifier_label__isnull=False).exclude(
+        classifier_label__in=indices
+    ):
+        result.unlinked.append((category.classifier_label, category))
+        category.classifier_label = None
+        category.save(update_fields=["classifier_label"])
+    by_label = {
+        c.classifier_label: c for c in Category.objects.filter(classifier_label__isnull=False)
+    }
+    for label in labels:
+        if (category := by_label.get(label.index)) is not None:
+            result.kept.append((label, category))
+        elif not label.slug:
+            result.review.append(label)
+        elif (category := Category.objects.filter(slug=label.slug).first()) is None:
+            position = Category.objects.aggregate(last=Max("position"))["last"]
+            category = Category(
+                slug=label.slug,
+                name_es=label.name_es,
+                name_en=label.name_en,
+                classifier_label=label.index,
+                position=0 if position is None else position + 1,
+            )
+            category.full_clean()
+            category.save()
+            result.created.append((label, category))
+        elif category.classifier_label is not None:
+            result.conflicts.append((label, category))  # it files another class of the card
+        else:
+            category.classifier_label = label.index
+            category.save(update_fields=["classifier_label"])
+            result.linked.append((label, category))
+    return result
 
 
 def products_set_published(*, products: Iterable[Product], published: bool) -> int:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from classifier import predictor, preprocess
-from classifier.labels import LABELS, label_name
+from classifier.labels import LABELS, label_for, labels_from_card, model_labels
 from classifier.preprocess import DEFAULT_MAX_PIXELS, ModelInput, UnreadableImage, to_model_input
 
 Photo = bytes | str | os.PathLike
@@ -29,6 +29,7 @@ __all__ = [
     "classify_images",
     "classify_inputs",
     "LABELS",
+    "model_labels",
     "check_photo",
 ]
 
@@ -60,13 +61,14 @@ def classify_inputs(
     if not inputs:
         return []
     probabilities = model.predict(np.stack([item.image for item in inputs]))
+    labels = labels_from_card(model.card)  # the names of the model that answered
     results = []
     for item, row in zip(inputs, probabilities, strict=True):
         label = int(np.argmax(row))
         results.append(
             Classification(
                 label=label,
-                label_name=label_name(label),
+                label_name=label_for(labels, label).name,
                 confidence=float(row[label]),
                 probabilities=[float(p) for p in row],
                 model_version=model.version,

@@ -106,9 +106,30 @@ def read_model_card(model_path: Path) -> dict:
     return json.loads(card_path.read_text()) if card_path.is_file() else {}
 
 
-@lru_cache(maxsize=4)
 def load(model_path: str | Path = DEFAULT_MODEL_PATH) -> LoadedModel:
-    """The per-process model cache: one LoadedModel per path, opened on first use."""
+    """The per-process model cache: one LoadedModel per path, opened on first use.
+
+    Opened again when the file or its card changes: promoting a model replaces them under a
+    running store and its workers, and ``classify_pending --all`` must then run the new model,
+    not the one a worker opened at its start. (A stat of two files per call; the model is not
+    re-read while they stay as they are.)
+    """
+    return _load(str(model_path), _file_version(Path(model_path)))
+
+
+def _file_version(path: Path) -> tuple:
+    versions = []
+    for file in (path, path.parent / "model_card.json"):
+        try:
+            stat = file.stat()
+            versions.append((stat.st_mtime_ns, stat.st_size))
+        except OSError:
+            versions.append(None)
+    return tuple(versions)
+
+
+@lru_cache(maxsize=4)
+def _load(model_path: str, _version: tuple) -> LoadedModel:
     path = Path(model_path)
     if not path.is_file():
         raise ModelUnavailable(
@@ -123,3 +144,6 @@ def load(model_path: str | Path = DEFAULT_MODEL_PATH) -> LoadedModel:
     card = read_model_card(path)
     version = card.get("version") or hashlib.sha256(model_bytes).hexdigest()[:12]
     return LoadedModel(path, version, card, single, batch, threading.Lock())
+
+
+load.cache_clear = _load.cache_clear  # type: ignore[attr-defined]  # before a worker forks

@@ -102,6 +102,26 @@ def classify_pending(include_failed: bool = True, min_age_s: float = 0) -> int:
     )
 
 
+@shared_task(acks_late=False)
+def retrain(training_run_id: int) -> str:
+    """Retrain the model on the store's labelled photos (``catalog.training``); returns the
+    run's final status.
+
+    Routed to the ``training`` queue (``CELERY_TASK_ROUTES``): it needs TensorFlow and minutes of
+    CPU, which the store's workers have not to spare. Acknowledged on receipt, not at the end:
+    a training outlasts the broker's visibility timeout, and a redelivery would start it again
+    while it still runs. A worker lost mid-way leaves the run "running"; start another.
+    """
+    from catalog import training
+    from catalog.models import TrainingRun
+
+    run = TrainingRun.objects.filter(pk=training_run_id).first()
+    if run is None:
+        logger.warning("retrain: training run %s no longer exists", training_run_id)
+        return "missing"
+    return training.training_run_execute(run=run).status
+
+
 def queued_tasks(queue: str = "celery") -> int:
     """How many tasks wait in the broker's queue (0 in-process or if it cannot be asked)."""
     app = classify_pending.app

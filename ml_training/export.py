@@ -66,7 +66,9 @@ def promotion_refusals(metrics: dict, test_accuracy: float, current: dict) -> li
     """Why a run may not replace the served model: it is worse on Fashion-MNIST or on photos.
 
     Photos are compared on the held-out photos both were calibrated on (the same folder and
-    seed give the same split); a model measured on no photos cannot replace one that was.
+    seed give the same split) or, for a run fine-tuned from the served model on other photos
+    (the store's own), on the run's held-out photos, where it measured the served model too.
+    A model measured on no photos cannot replace one that was.
     """
     reasons = []
     served = current.get("metrics", {}).get("test_accuracy")
@@ -83,7 +85,20 @@ def promotion_refusals(metrics: dict, test_accuracy: float, current: dict) -> li
         same_split = current.get("calibration", {}).get("fitted_on") == metrics.get(
             "calibration", {}
         ).get("fitted_on")
-        if not same_split:
+        base_photos = metrics.get("held_out_photos", {}).get("base")
+        from_served = bool(current.get("version")) and current["version"] in str(
+            metrics.get("base", "")
+        )
+        if not same_split and from_served and base_photos:
+            # a retraining on the store's own photos: its held-out photos are not those the
+            # served model was calibrated on, but the run measured the served model on them
+            if new_photos["accuracy"] < base_photos["accuracy"]:
+                reasons.append(
+                    f"held-out photo accuracy {new_photos['accuracy']:.4f} < "
+                    f"{base_photos['accuracy']:.4f} of the served {current['version']} on the "
+                    "same photos"
+                )
+        elif not same_split:
             reasons.append("the run's held-out photos are not the served model's; compare by hand")
         elif new_photos["accuracy"] < served_photos["accuracy"]:
             reasons.append(
@@ -91,6 +106,21 @@ def promotion_refusals(metrics: dict, test_accuracy: float, current: dict) -> li
                 f"{served_photos['accuracy']:.4f} of the served {current.get('version')}"
             )
     return reasons
+
+
+def card_classes(classes: list[str | dict]) -> list[dict]:
+    """The card's classes, {"index", "name", ...} dicts in index order (the store reads them).
+
+    A run lists its classes as names (``ml_training.train``, older fine-tuning runs) or as such
+    dicts with the store's slug and names (``ml_training.finetune``); both are accepted.
+    """
+    entries = []
+    for i, item in enumerate(classes):
+        entry = {"name": item} if isinstance(item, str) else dict(item)
+        if entry.setdefault("index", i) != i or not entry.get("name"):
+            raise ExportError(f"class {item!r} at position {i}: needs index {i} and a name")
+        entries.append({"index": i, "name": entry.pop("name"), **entry})
+    return entries
 
 
 def _sha256(path: Path) -> str:
@@ -155,9 +185,7 @@ def export(
         "architecture": metrics["model"],
         "exported_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "code_version": metrics["code_version"],
-        "classes": [
-            {"index": i, "name": name} for i, name in enumerate(metrics.get("classes", CLASS_NAMES))
-        ],
+        "classes": card_classes(metrics.get("classes") or list(CLASS_NAMES)),
         "input": {
             "shape": [28, 28, 1],
             "dtype": "float32",

@@ -1,20 +1,35 @@
-"""Teach the production model real photos: Fashion-MNIST plus a folder of labelled photos.
+"""Train a new store model: Fashion-MNIST plus a folder of labelled photos.
 
-    python -m ml_training.finetune --photos ../shared/datasets/clothing-photos/train \\
-        [--base ml_training/runs/production-augmented/model.keras] [--epochs 6]
+    python -m ml_training.finetune --photos DIR [--base classifier/artifacts/model.keras] \\
+        [--min-examples 50] [--epochs 6] [--limit N]
 
-Starts from a trained Fashion-MNIST model (its convolutions already know garments), gives it an
-output per photo class it lacks (hat, shorts, skirt: the store holds those for review), and
-trains on Fashion-MNIST and the photos together, so it keeps Fashion-MNIST while it learns
-photos. The photos go through ``classifier.preprocess`` exactly as uploads do. A share of them is
-held out to fit the temperature and the store's threshold; the run folder is exported like any
-other (``python -m ml_training.export RUN --flip-averaging``).
+DIR is either ``clothing-photos`` (folders t-shirt, pants, ..., hat, shorts, skirt) or the
+store's own labelled photos, ``manage.py export_training_photos DIR`` (folders named by
+category slug, and a ``manifest.csv`` whose ``classifier_label`` says which model class each
+category stands for); the manifest tells them apart.
+
+The label set lives in the model card, not in code: the base model's classes come from the
+``model_card.json`` beside it (or a run folder's ``metrics.json``; Fashion-MNIST's ten names
+when neither lists any). Every folder that stands for one of them trains it, at its index (the
+store's categories point at indexes). A folder that stands for none becomes a new output class,
+appended after the existing ones, when it has ``--min-examples`` photos (default 50, or
+``PERCHA_NEW_CLASS_MIN_EXAMPLES``); with fewer its photos are left out, and the run says so.
+
+Starts from the base model (its convolutions already know garments), widens its output layer
+for the new classes, and trains on Fashion-MNIST and the photos together, so it keeps
+Fashion-MNIST while it learns photos. The photos go through ``classifier.preprocess`` exactly as
+uploads do. A share of them is held out: the base and the new model are compared on it and on
+the Fashion-MNIST test set (printed side by side, and written to the run's metrics, which
+``ml_training.export``'s promotion guard reads), and the temperature and the store's threshold
+are fitted on it. The run folder is exported like any other
+(``python -m ml_training.export RUN --flip-averaging``); its classes go to the model card.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -22,7 +37,6 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from classifier.evaluate_photos import FOLDER_CLASSES, evaluate
 from classifier.predictor import soften
 from ml_training import architectures, calibrate, data, photos, train
 from ml_training.evaluate import classification_metrics, inference_timings, predict_probabilities
@@ -30,6 +44,10 @@ from ml_training.evaluate import classification_metrics, inference_timings, pred
 RUN_NAME = "production-photos"
 HOLDOUT_SHARE = 0.15
 TARGET_PRECISION = 0.92  # a margin over the store's 90%: the held-out photos are few
+THRESHOLD_FLOOR = 0.5  # never file a product the model gives less than even odds
+BASE_THRESHOLD = 0.6  # the base's coverage figures only; accuracy does not depend on it
+MIN_EXAMPLES = 50  # photos a category needs to become a new class
+MIN_EXAMPLES_ENV = "PERCHA_NEW_CLASS_MIN_EXAMPLES"
 RECIPE = train.Recipe(
     max_epochs=6,
     patience=6,
@@ -73,6 +91,36 @@ def served_probabilities(model: keras.Model, x: np.ndarray) -> np.ndarray:
     return predict_probabilities(architectures.with_flip_averaging(model), x)
 
 
+def default_min_examples() -> int:
+    """The store's setting when it is set (``PERCHA_NEW_CLASS_MIN_EXAMPLES``), else 50."""
+    return int(os.environ.get(MIN_EXAMPLES_ENV) or MIN_EXAMPLES)
+
+
+def widened(probabilities: np.ndarray, num_classes: int) -> np.ndarray:
+    """A narrower model's probabilities with zeros for the classes it cannot answer."""
+    return np.pad(probabilities, ((0, 0), (0, num_classes - probabilities.shape[1])))
+
+
+def comparison_table(comparison: dict) -> str:
+    """The base and the new model side by side, as the run prints it."""
+    rows = [
+        ("Fashion-MNIST test accuracy", comparison["fashion_mnist_test_accuracy"]),
+        (
+            f"held-out photo accuracy ({comparison['held_out_photos']} photos)",
+            comparison["held_out_photo_accuracy"],
+        ),
+    ]
+    width = max(len(label) for label, _ in rows)
+    lines = [f"{'':{width}}  {'base':>7}  {'new':>7}"]
+    lines += [f"{label:{width}}  {v['base']:7.4f}  {v['new']:7.4f}" for label, v in rows]
+    if comparison["held_out_in_new_classes"]:
+        lines.append(
+            f"({comparison['held_out_in_new_classes']} held-out photos are of new classes, "
+            "which the base cannot answer: they count as wrong for the base)"
+        )
+    return "\n".join(lines)
+
+
 def finetune(
     photos_dir: Path,
     base_path: Path,
@@ -81,23 +129,47 @@ def finetune(
     epochs: int = RECIPE.max_epochs,
     variants: int = 3,
     repeats: int = 1,
+    min_examples: int | None = None,
 ) -> Path:
     """Train, calibrate on the held-out photos, and write the run folder; returns its path."""
     keras.utils.set_random_seed(train.SEED)
+    min_examples = default_min_examples() if min_examples is None else min_examples
     run_dir = runs_dir / RUN_NAME
     run_dir.mkdir(parents=True, exist_ok=True)
     base = unwrapped(keras.models.load_model(base_path, compile=False))
-    num_classes = len(photos.PHOTO_CLASS_NAMES)
+    known = photos.base_classes(base_path, outputs=base.output_shape[-1])
+    manifest = photos.read_manifest(photos_dir)
+    plan = photos.plan_classes(known, photos.count_photos(photos_dir), manifest, min_examples)
+    num_classes = len(plan.classes)
+    layout = "clothing-photos" if manifest is None else "store export"
+    print(
+        f"== classes: {len(known)} of the base, "
+        f"{', '.join(plan.new) or 'none'} new ({layout}, new classes need {min_examples} photos)"
+    )
+    for reason in plan.left_out.values():
+        print(f"left out: {reason}")
+    if not plan.labels:
+        why = "; ".join(plan.left_out.values()) or "no folders of photos"
+        raise ValueError(f"nothing to learn from in {photos_dir}: {why}")
 
     start = time.perf_counter()
-    all_photos = photos.load_folder(photos_dir, variants=variants)
+    all_photos = photos.load_folder(photos_dir, variants=variants, labels=plan.labels)
     prepare_seconds = time.perf_counter() - start
-    all_photos = photos.label_shoes(all_photos, served_probabilities(base, all_photos.x))
+    base_all = widened(served_probabilities(base, all_photos.x), num_classes)
+    all_photos = photos.label_shoes(all_photos, base_all)
     fit_photos, held = photos.holdout(all_photos, HOLDOUT_SHARE, seed=train.SEED)
     held = photos.originals(held)
+    held_folders = list(held.folder)
     # the base's own figures, before training: the new model shares (and changes) its layers
     base_test = served_probabilities(base, dataset.test.x)
-    base_held = evaluate(served_probabilities(base, held.x), list(held.folder), 0.6)
+    base_store = frozenset(c["index"] for c in known if c["slug"])
+    base_held = photos.judge(
+        widened(served_probabilities(base, held.x), num_classes),
+        held_folders,
+        plan.answers,
+        base_store,
+        BASE_THRESHOLD,
+    )
     print(
         f"== photos: {len(np.unique(fit_photos.photo))} to train on ({len(fit_photos.y)} with "
         f"variants), {len(held.y)} held out; converted in {prepare_seconds:.0f} s"
@@ -125,16 +197,37 @@ def finetune(
     held_probs = served_probabilities(model, held.x)
     temperature = calibrate.fit_temperature(held_probs, held.y)
     held_calibrated = soften(held_probs, temperature)
-    threshold = calibrate.choose_threshold(held_calibrated, list(held.folder), TARGET_PRECISION)
-    held_result = evaluate(held_calibrated, list(held.folder), threshold)
+    _, threshold = photos.coverage_at_precision(
+        held_calibrated, held_folders, plan.answers, plan.store_classes, TARGET_PRECISION
+    )
+    threshold = max(threshold, THRESHOLD_FLOOR)
+    held_result = photos.judge(
+        held_calibrated, held_folders, plan.answers, plan.store_classes, threshold
+    )
     test_metrics = classification_metrics(test, dataset.test.y)
+    base_test_accuracy = float((base_test.argmax(1) == dataset.test.y).mean())
+    new_indexes = {c["index"] for c in plan.classes[len(known) :]}
+    comparison = {
+        "fashion_mnist_test_accuracy": {
+            "base": base_test_accuracy,
+            "new": test_metrics["accuracy"],
+        },
+        "held_out_photo_accuracy": {"base": base_held["accuracy"], "new": held_result["accuracy"]},
+        "held_out_photos": len(held.y),
+        "held_out_in_new_classes": int(np.isin(held.y, list(new_indexes)).sum()),
+    }
     metrics = {
         "run": RUN_NAME,
         "model": "production",
         "label": "production + photos (flip-averaged)",
         "augmented": True,
         "base": describe_base(base_path),
-        "classes": list(photos.PHOTO_CLASS_NAMES),
+        "classes": plan.classes,
+        "base_classes": len(known),
+        "new_classes": plan.new,
+        "left_out": plan.left_out,
+        "min_examples": min_examples,
+        "photos_layout": layout,
         "parameters": int(model.count_params()),
         "epochs_run": epochs,
         "best_epoch": epochs,
@@ -146,7 +239,7 @@ def finetune(
         # the run's own figure is flip-averaged already: the store serves it that way
         "test_accuracy": test_metrics["accuracy"],
         "test_loss": test_metrics["loss"],
-        "base_test_accuracy": float((base_test.argmax(1) == dataset.test.y).mean()),
+        "base_test_accuracy": base_test_accuracy,
         "per_class_accuracy": test_metrics["per_class_accuracy"],
         "inference": inference_timings(model, dataset.test.x),
         "confusion_matrix": test_metrics["confusion_matrix"],
@@ -157,6 +250,7 @@ def finetune(
             "fitted_on": f"{len(held.y)} photos held out of {photos_dir}",
         },
         "held_out_photos": {"new": held_result, "base": base_held},
+        "comparison": comparison,
         "recipe": {**asdict(RECIPE), "max_epochs": epochs, "variants": variants},
         "seed": train.SEED,
         "data_source": dataset.source,
@@ -165,33 +259,60 @@ def finetune(
         **train.provenance(),
     }
     train.write_run(run_dir, model, test, history, metrics)
+    print(f"== {RUN_NAME}: the base ({metrics['base']}) and the new model\n")
+    print(comparison_table(comparison) + "\n")
     print(
-        f"== {RUN_NAME}: Fashion-MNIST test {metrics['test_accuracy']:.4f} "
-        f"(base {metrics['base_test_accuracy']:.4f}); held-out photos: accuracy "
-        f"{held_result['accuracy']:.3f} (base {base_held['accuracy']:.3f}), temperature "
-        f"{temperature:.2f}, threshold {threshold:.2f} files {held_result['coverage']:.0%} at "
-        f"{held_result['precision']:.0%} precision, unknown held {held_result['unknown_held']:.0%}"
+        f"new model: {num_classes} classes; temperature {temperature:.2f}, threshold "
+        f"{threshold:.2f} files {held_result['coverage']:.0%} at {held_result['precision']:.0%} "
+        f"precision, unknown held {_share(held_result['unknown_held'])}"
     )
     return run_dir
 
 
+def _share(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0%}"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--photos", type=Path, required=True, help="folder of <class>/ folders")
     parser.add_argument(
-        "--base", type=Path, default=train.RUNS_DIR / "production-augmented" / "model.keras"
+        "--photos",
+        type=Path,
+        required=True,
+        help="clothing-photos (<t-shirt|pants|...>/ folders) or manage.py export_training_photos "
+        "output (<category-slug>/ folders and manifest.csv)",
+    )
+    parser.add_argument(
+        "--base",
+        type=Path,
+        default=train.RUNS_DIR / "production-augmented" / "model.keras",
+        help="the model to start from; its classes come from the model_card.json (or a run's "
+        "metrics.json) beside it; classifier/artifacts/model.keras is the served one "
+        "(default: %(default)s)",
     )
     parser.add_argument("--data-dir", help="Fashion-MNIST folder (else FASHION_MNIST_DIR)")
     parser.add_argument("--runs-dir", type=Path, default=train.RUNS_DIR)
     parser.add_argument("--epochs", type=int, default=RECIPE.max_epochs)
     parser.add_argument("--variants", type=int, default=3, help="photo-like copies per photo")
+    parser.add_argument(
+        "--min-examples",
+        type=int,
+        default=default_min_examples(),
+        help=f"photos a folder needs to become a new class (default: ${MIN_EXAMPLES_ENV}, "
+        f"else {MIN_EXAMPLES})",
+    )
     parser.add_argument("--limit", type=int, help="Fashion-MNIST images (smoke runs)")
     args = parser.parse_args(argv)
-    unknown = set(p.name for p in args.photos.iterdir() if p.is_dir()) - set(FOLDER_CLASSES)
-    if unknown:
-        print(f"ignoring folders without a class: {', '.join(sorted(unknown))}")
     dataset = data.load(args.data_dir, limit=args.limit)
-    finetune(args.photos, args.base, dataset, args.runs_dir, args.epochs, args.variants)
+    finetune(
+        args.photos,
+        args.base,
+        dataset,
+        args.runs_dir,
+        args.epochs,
+        args.variants,
+        min_examples=args.min_examples,
+    )
 
 
 if __name__ == "__main__":

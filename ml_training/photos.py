@@ -1,6 +1,11 @@
 """Real clothing photos as training data, converted by the store's own ``classifier.preprocess``.
 
-A folder per garment (the layout of ``clothing-photos`` and of ``export_training_photos``). Each
+A folder per garment, in one of two layouts: ``clothing-photos`` (folders t-shirt, pants, ...,
+hat, shorts, skirt: ``FOLDER_CLASSES`` says which model class each stands for), or the store's
+own ``manage.py export_training_photos`` (folders named by category slug, and a ``manifest.csv``
+whose ``classifier_label`` column says which model class a category stands for). The model's
+classes come from its card, not from code: ``base_classes`` reads them and ``plan_classes``
+decides which folders train which class, and which folders become new classes. Each
 photo is decoded once; besides the photo itself, ``variants`` photo-like copies are made *before*
 the conversion, so the mask, crop and brightness steps see them as they would see another shot:
 rotation, a partial crop, lighting and contrast, colour cast, blur and sensor noise on the
@@ -9,8 +14,13 @@ background as on the garment.
 
 from __future__ import annotations
 
+import csv
+import json
+import re
+import unicodedata
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -19,6 +29,7 @@ import numpy as np
 from classifier import preprocess
 from classifier.evaluate_photos import FOLDER_CLASSES, PHOTO_SUFFIXES
 from classifier.labels import LABELS
+from ml_training.labels import CLASS_NAMES as FASHION_MNIST_NAMES
 
 FOOTWEAR = tuple(sorted(FOLDER_CLASSES["shoes"]))  # one folder, three classes
 _INDEX_BY_NAME = {label.name.lower(): label.index for label in LABELS}
@@ -29,6 +40,7 @@ FOLDER_LABELS: dict[str, int] = {
     for folder, classes in FOLDER_CLASSES.items()
 }
 PHOTO_CLASS_NAMES = tuple(label.name for label in LABELS)
+MANIFEST = "manifest.csv"  # written by ``manage.py export_training_photos``
 
 
 @dataclass(frozen=True)
@@ -69,24 +81,36 @@ def _convert(job: tuple[str, int, int]) -> list[np.ndarray]:
     return [preprocess.rgb_to_model_input(shot).image for shot in shots]
 
 
-def load_folder(directory: Path, variants: int = 0, seed: int = 42, workers: int = 2) -> PhotoSet:
-    """Every photo under DIR's known folders, plus ``variants`` photo-like copies of each."""
-    paths, labels, folders = [], [], []
-    for folder, label in sorted(FOLDER_LABELS.items()):
-        for path in sorted((directory / folder).glob("*")):
-            if path.suffix.lower() in PHOTO_SUFFIXES:
-                paths.append(path)
-                labels.append(label)
-                folders.append(folder)
+def photo_paths(folder: Path) -> list[Path]:
+    """The photos in one folder, in a stable order (the held-out split depends on it)."""
+    return sorted(p for p in folder.glob("*") if p.suffix.lower() in PHOTO_SUFFIXES)
+
+
+def load_folder(
+    directory: Path,
+    variants: int = 0,
+    seed: int = 42,
+    workers: int = 2,
+    labels: Mapping[str, int] | None = None,
+) -> PhotoSet:
+    """Every photo under DIR's folders in ``labels`` (folder → class; default: clothing-photos'
+    ``FOLDER_LABELS``), plus ``variants`` photo-like copies of each."""
+    labels = FOLDER_LABELS if labels is None else labels
+    paths, ys, folders = [], [], []
+    for folder, label in sorted(labels.items()):
+        for path in photo_paths(directory / folder):
+            paths.append(path)
+            ys.append(label)
+            folders.append(folder)
     if not paths:
-        raise FileNotFoundError(f"no photos in {directory}/<{'|'.join(FOLDER_LABELS)}>/")
+        raise FileNotFoundError(f"no photos in {directory}/<{'|'.join(labels)}>/")
     jobs = [(str(p), variants, seed + i) for i, p in enumerate(paths)]
     with ProcessPoolExecutor(workers) as pool:
         converted = list(pool.map(_convert, jobs, chunksize=16))
     shots = 1 + variants
     return PhotoSet(
         x=np.stack([img for group in converted for img in group])[..., None].astype(np.float32),
-        y=np.repeat(np.array(labels, np.int64), shots),
+        y=np.repeat(np.array(ys, np.int64), shots),
         folder=np.repeat(np.array(folders), shots),
         photo=np.repeat(np.arange(len(paths)), shots),
     )
@@ -122,3 +146,270 @@ def label_shoes(photos: PhotoSet, probabilities: np.ndarray) -> PhotoSet:
         scores = probabilities[rows][:, FOOTWEAR].mean(axis=0)
         y[rows] = FOOTWEAR[int(np.argmax(scores))]
     return PhotoSet(photos.x, y, photos.folder, photos.photo)
+
+
+# --- the label set: the base model's classes (from its card), and what the photos add to it ---
+
+_KNOWN_NAMES = {label.name: label for label in LABELS}
+
+
+def slugify(text: str) -> str:
+    """A store-style slug ("Pantalones cortos" → "pantalones-cortos"), to match names to folders."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def class_entry(raw: str | Mapping, index: int) -> dict:
+    """One class as the model card lists it: {"index", "name", "slug", "name_es", "name_en"}.
+
+    Older cards and runs list bare names, or dicts with only index and name; the store's own
+    names fill the gaps for the classes it knows (``classifier.labels``), the name otherwise.
+    """
+    entry = {"name": raw} if isinstance(raw, str) else dict(raw)
+    if entry.get("index", index) != index:
+        raise ValueError(f"class {entry} is listed at position {index}")
+    name = entry.pop("name")
+    known = _KNOWN_NAMES.get(name)
+    return {
+        "index": index,
+        "name": name,
+        "slug": entry.pop("slug", known.slug if known else ""),
+        "name_es": entry.pop("name_es", known.name_es if known else name),
+        "name_en": entry.pop("name_en", known.name_en if known else name),
+        **{key: value for key, value in entry.items() if key != "index"},
+    }
+
+
+def base_classes(model_path: Path, outputs: int | None = None) -> list[dict]:
+    """The classes of the model at ``model_path``, from the files beside it.
+
+    An exported model's ``model_card.json``, else a run folder's ``metrics.json``; Fashion-MNIST's
+    ten names only when neither lists classes (a run of ``ml_training.train``). ``outputs``, the
+    model's output width, guards against a card that belongs to another model.
+    """
+    raw: list = []
+    for name in ("model_card.json", "metrics.json"):
+        path = model_path.parent / name
+        if path.is_file():
+            raw = json.loads(path.read_text()).get("classes") or []
+            if raw:
+                break
+    raw = raw or list(FASHION_MNIST_NAMES)
+    classes = [class_entry(item, i) for i, item in enumerate(raw)]
+    if outputs is not None and outputs != len(classes):
+        raise ValueError(
+            f"{model_path} answers with {outputs} classes but the files beside it list "
+            f"{len(classes)}: is it the model of that card or run?"
+        )
+    return classes
+
+
+def count_photos(directory: Path) -> dict[str, int]:
+    """Photos per folder of DIR (folders without photos left out)."""
+    counts = {p.name: len(photo_paths(p)) for p in sorted(directory.iterdir()) if p.is_dir()}
+    return {folder: n for folder, n in counts.items() if n}
+
+
+def read_manifest(directory: Path) -> dict[str, int | None] | None:
+    """The store's export: category slug → the model class it stands for (None: no class).
+
+    None when DIR has no manifest, i.e. it is in the clothing-photos layout.
+    """
+    path = directory / MANIFEST
+    if not path.is_file():
+        return None
+    labels: dict[str, int | None] = {}
+    with path.open(newline="") as fh:
+        for row in csv.DictReader(fh):
+            value = (row.get("classifier_label") or "").strip()
+            label = int(value) if value else None
+            if labels.setdefault(row["category"], label) != label:
+                raise ValueError(f"{path}: category {row['category']} has two classifier labels")
+    return labels
+
+
+@dataclass(frozen=True)
+class ClassPlan:
+    """Which class each folder trains, and the model's classes after training."""
+
+    classes: list[dict]  # the existing classes (same indexes), then the new ones
+    labels: dict[str, int]  # folder → class it trains (-1: footwear, ``label_shoes`` picks)
+    # folder → the classes counted right for its photos; None: no store class, right when held
+    answers: dict[str, frozenset[int] | None]
+    left_out: dict[str, str] = field(default_factory=dict)  # folder → why its photos are unused
+    new: list[str] = field(default_factory=list)  # the folders that became new classes
+
+    @property
+    def store_classes(self) -> frozenset[int]:
+        """The classes the store files into (those with a category); the rest go to review."""
+        return frozenset(c["index"] for c in self.classes if c["slug"])
+
+
+def _matching_class(folder: str, classes: list[dict]) -> dict | None:
+    """An existing class a folder names: by its category slug, else by any of its names."""
+    for entry in classes:
+        if entry["slug"] == folder:
+            return entry
+    for entry in classes:
+        names = (entry["name"], entry["name_es"], entry["name_en"])
+        if folder in {slugify(name) for name in names}:
+            return entry
+    return None
+
+
+def plan_classes(
+    base: list[dict],
+    counts: Mapping[str, int],
+    manifest: Mapping[str, int | None] | None,
+    min_examples: int,
+) -> ClassPlan:
+    """Decide the new model's classes from the base's, the photos per folder and the manifest.
+
+    ``manifest`` None: the clothing-photos layout (``FOLDER_CLASSES``); else the store's export,
+    category slug → ``classifier_label``. A folder that stands for an existing class trains it,
+    at its index (the store's categories point at indexes). One that stands for none becomes a
+    new class, appended, when it has ``min_examples`` photos; with fewer it is left out, and said
+    why. A category with no label still trains an existing class whose slug or name it bears
+    (the store's "faldas" is the card's "Skirt"), so a class is never learned twice.
+    """
+    classes = [dict(entry) for entry in base]
+    labels: dict[str, int] = {}
+    answers: dict[str, frozenset[int] | None] = {}
+    left_out: dict[str, str] = {}
+    new: list[str] = []
+    for folder, count in sorted(counts.items()):
+        if manifest is None:
+            if folder not in FOLDER_CLASSES:
+                left_out[folder] = f"{folder}: not a clothing-photos folder"
+                continue
+            if FOLDER_CLASSES[folder]:
+                labels[folder] = FOLDER_LABELS[folder]
+                answers[folder] = FOLDER_CLASSES[folder]
+                continue
+            slug = ""  # hat, shorts, skirt: no store category yet, the store holds them
+        else:
+            label = manifest.get(folder)
+            if label is not None:
+                if not 0 <= label < len(base):
+                    left_out[folder] = (
+                        f"{folder}: stands for class {label}, which the base model lacks"
+                    )
+                else:
+                    classes[label]["slug"] = classes[label]["slug"] or folder
+                    labels[folder], answers[folder] = label, frozenset({label})
+                continue
+            slug = folder
+        match = _matching_class(folder, classes)
+        if match is not None:
+            if slug and not match["slug"]:
+                match["slug"] = slug  # the store has a category for it now
+            labels[folder] = match["index"]
+            answers[folder] = frozenset({match["index"]}) if match["slug"] else None
+        elif count >= min_examples:
+            # the folder's name until the store names it (the card's own names when it has them)
+            name = folder.replace("-", " ").replace("_", " ").strip().title()
+            index = len(classes)
+            classes.append(class_entry({"name": name, "slug": slug}, index))
+            labels[folder] = index
+            answers[folder] = frozenset({index}) if slug else None
+            new.append(folder)
+        else:
+            left_out[folder] = f"{folder}: {count} photos, needs {min_examples}"
+    return ClassPlan(classes, labels, answers, left_out, new)
+
+
+# --- judging held-out photos as the store decides on them, for any label set ---
+
+
+def _known_and_right(
+    probabilities: np.ndarray, folders: list[str], answers: Mapping, store: frozenset[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    top = probabilities.argmax(axis=1)
+    known = np.array([answers[f] is not None for f in folders])
+    right = np.array(
+        [
+            int(t) in answers[f] if answers[f] is not None else int(t) not in store
+            for f, t in zip(folders, top, strict=True)
+        ]
+    )
+    return known, right
+
+
+def _filed(probabilities: np.ndarray, threshold: float, store: frozenset[int]) -> np.ndarray:
+    confident = probabilities.max(axis=1) >= threshold
+    return confident & np.isin(probabilities.argmax(axis=1), list(store))
+
+
+def coverage_at_precision(
+    probabilities: np.ndarray,
+    folders: list[str],
+    answers: Mapping[str, frozenset[int] | None],
+    store: frozenset[int],
+    goal: float,
+) -> tuple[float, float]:
+    """The largest share of known garments filed with precision ≥ goal, and its threshold.
+
+    ``classifier.evaluate_photos.coverage_at_precision`` for any label set, not just the
+    clothing-photos folders and the code's classes.
+    """
+    known, right = _known_and_right(probabilities, folders, answers, store)
+    best = (0.0, 1.0)
+    for threshold in np.unique(probabilities.max(axis=1)):
+        filed = _filed(probabilities, threshold, store)
+        if filed.sum() == 0 or known.sum() == 0:
+            continue
+        precision = (filed & right & known).sum() / filed.sum()
+        coverage = (filed & known).sum() / known.sum()
+        if precision >= goal and coverage > best[0]:
+            best = (float(coverage), float(threshold))
+    return best
+
+
+def judge(
+    probabilities: np.ndarray,
+    folders: list[str],
+    answers: Mapping[str, frozenset[int] | None],
+    store: frozenset[int],
+    threshold: float,
+    goal: float = 0.90,
+) -> dict:
+    """``classifier.evaluate_photos.evaluate``'s figures for any label set (same keys).
+
+    A photo of a folder with classes is right when the top class is one of them; one of a
+    garment the store has no category for, when the store holds it. A model narrower than the
+    label set (the base, before new classes) can never answer a new class: those photos count
+    as wrong for it.
+    """
+    top = probabilities.argmax(axis=1)
+    filed = _filed(probabilities, threshold, store)
+    known, right = _known_and_right(probabilities, folders, answers, store)
+    folder_array = np.array(folders)
+    per_folder, confusion = {}, {}
+    for folder in sorted(set(folders)):
+        chosen = folder_array == folder
+        per_folder[folder] = {
+            "photos": int(chosen.sum()),
+            "right": float(right[chosen].mean() if answers[folder] else 1 - filed[chosen].mean()),
+            "filed": float(filed[chosen].mean()),
+        }
+        width = probabilities.shape[1]
+        confusion[folder] = np.bincount(top[chosen], minlength=width).astype(int).tolist()
+    coverage_goal, threshold_goal = coverage_at_precision(
+        probabilities, folders, answers, store, goal
+    )
+    filed_known = filed & known
+    return {
+        "photos": len(folders),
+        "known_photos": int(known.sum()),
+        "unknown_photos": int((~known).sum()),
+        "threshold": threshold,
+        "accuracy": float(right[known].mean()) if known.any() else 0.0,
+        "coverage": float(filed_known.sum() / max(known.sum(), 1)),
+        "precision": float((filed_known & right).sum() / max(filed.sum(), 1)),
+        "filed_wrongly": int((filed & ~right).sum()),
+        "unknown_held": float((~filed[~known]).mean()) if (~known).any() else None,
+        "coverage_at_90_precision": coverage_goal,
+        "threshold_at_90_precision": threshold_goal,
+        "per_folder": per_folder,
+        "confusion": confusion,
+    }

@@ -7,6 +7,8 @@ real worker. With ``DEBUG=false`` the store refuses to start on the development 
 
 from __future__ import annotations
 
+import shlex
+import sys
 from pathlib import Path
 
 import environ
@@ -154,6 +156,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # Publishing a task must fail fast when Redis is down: the product is already saved as pending.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+# Retraining (the admin's Model page) runs for many minutes and needs TensorFlow, which the
+# store's image lacks: it goes to its own queue, served by a worker started from the training
+# environment with `celery -A shop worker -Q training --concurrency 1`.
+CELERY_TASK_ROUTES = {"classifier.tasks.retrain": {"queue": "training"}}
 # Beat re-queues what was left pending (broker down at upload, worker killed) every 5 minutes.
 CLASSIFY_PENDING_EVERY = env.float("CLASSIFY_PENDING_EVERY", default=300.0)
 CELERY_BEAT_SCHEDULE = {
@@ -203,6 +209,16 @@ PERCHA = {
     "MAX_IMAGE_PIXELS": env.int("MAX_IMAGE_PIXELS", default=40_000_000),
     "CLASSIFY_BATCH_SIZE": env.int("CLASSIFY_BATCH_SIZE", default=64),
     "FASHION_MNIST_DIR": env("FASHION_MNIST_DIR", default=""),
+    # A store category with this many photos filed by a person becomes a class of its own
+    # the next time the model is retrained (the admin's Model page lists the candidates).
+    "NEW_CLASS_MIN_EXAMPLES": env.int("NEW_CLASS_MIN_EXAMPLES", default=50),
+    # Where a retraining started from the admin writes its photos and run folder.
+    "TRAINING_RUNS_DIR": Path(
+        env("TRAINING_RUNS_DIR", default=str(BASE_DIR / "ml_training" / "runs"))
+    ),
+    # The fine-tuning program the retrain task runs; --photos, --base and --runs-dir are added.
+    "FINETUNE_COMMAND": shlex.split(env("FINETUNE_COMMAND", default=""))
+    or [sys.executable, "-m", "ml_training.finetune"],
     # Password of the demo superuser that `make run` creates; used only while DEBUG is on.
     "DEMO_ADMIN_PASSWORD": env("DEMO_ADMIN_PASSWORD", default="admin"),
 }

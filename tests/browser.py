@@ -7,6 +7,7 @@ except where PERCHA_REQUIRE_BROWSER=1 (CI sets it) turns the skip into a failure
 
 from __future__ import annotations
 
+import base64
 import os
 import tempfile
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 CHROMIUM = Path(os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
 SCREENSHOTS_DIR = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+MAX_SCREENSHOT_HEIGHT = 1600
 
 
 def require_chromium() -> None:
@@ -70,7 +72,19 @@ def save_screenshot(driver, name: str) -> Path:
     )
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"
-    assert driver.save_screenshot(str(path)), f"no screenshot of {driver.current_url}"
+    # the whole page (up to MAX_SCREENSHOT_HEIGHT), not only the window: a result below the fold
+    size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    clip = {
+        "x": 0,
+        "y": 0,
+        "width": size["width"],
+        "height": min(size["height"], MAX_SCREENSHOT_HEIGHT),
+        "scale": 1,
+    }
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip}
+    )
+    path.write_bytes(base64.b64decode(shot["data"]))
     return path
 
 

@@ -12,9 +12,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-import classifier
 from catalog import selectors
 from catalog.models import Category, Product
+from classifier.labels import find_label
 
 UNKNOWN_CATEGORY = _(
     "There is no category with the slug '{value}'; GET /api/categories/ lists them."
@@ -69,10 +69,13 @@ class LinkField(serializers.HyperlinkedIdentityField):
 
 
 def label_name(label: int | None) -> str | None:
-    """The model's English class name ("Trouser") for a label, or None when there is none."""
-    if label is None or not 0 <= label < len(classifier.LABELS):
-        return None
-    return classifier.LABELS[label].name
+    """The model's English class name ("Trouser") for a label, or None when there is none.
+
+    The served model's card names its classes; a label it lacks (given by an earlier model)
+    is named from the table of known classes, or not at all.
+    """
+    found = None if label is None else find_label(selectors.served_labels(), label)
+    return found.name if found else None
 
 
 def category_slug_field(**kwargs: Any) -> serializers.SlugRelatedField:

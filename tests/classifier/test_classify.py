@@ -81,3 +81,18 @@ def test_model_cards_temperature_softens_answers_without_changing_them(tmp_path,
     raw = predictor.soften(base, 1 / served.temperature)  # undo the served model's own scaling
     assert soft.max(1).mean() < raw.max(1).mean()
     assert abs(soft.sum(1) - 1).max() < 1e-5
+
+
+def test_a_promoted_model_is_opened_again_by_a_running_process(tmp_path):
+    import json
+    import os
+    import shutil
+
+    shutil.copy(predictor.DEFAULT_MODEL_PATH, tmp_path / "model.tflite")
+    card = tmp_path / "model_card.json"
+    card.write_text(json.dumps({"version": "first"}))
+    first = predictor.load(tmp_path / "model.tflite")
+    assert predictor.load(str(tmp_path / "model.tflite")) is first and first.version == "first"
+    card.write_text(json.dumps({"version": "promoted"}))
+    os.utime(card, ns=(1, 1))  # a different modification time, whatever the clock's resolution
+    assert predictor.load(tmp_path / "model.tflite").version == "promoted"

@@ -70,6 +70,31 @@ def test_promotion_compares_fashion_mnist_and_the_same_held_out_photos():
     assert export.promotion_refusals({}, 0.5, {}) == []  # nothing served yet
 
 
+def test_a_retraining_on_the_stores_photos_is_compared_on_its_own_held_out_photos():
+    """The store's photos are held out of another folder; the run measured the served model
+    (its base) on them, so that is the comparison (#8: a worse model is refused)."""
+    served = {
+        "version": "v1",
+        "metrics": {"test_accuracy": 0.94, "held_out_photos": {"accuracy": 0.70}},
+        "calibration": {"fitted_on": "460 photos held out of train"},
+    }
+    run = {
+        "base": "classifier/artifacts/model.keras (v1)",
+        "held_out_photos": {"new": {"accuracy": 0.80}, "base": {"accuracy": 0.75}},
+        "calibration": {"fitted_on": "40 photos held out of /tmp/store-export"},
+    }
+    assert export.promotion_refusals(run, 0.941, served) == []
+    worse = {**run, "held_out_photos": {"new": {"accuracy": 0.74}, "base": {"accuracy": 0.75}}}
+    assert (
+        "0.7500 of the served v1 on the same photos"
+        in export.promotion_refusals(worse, 0.941, served)[0]
+    )
+    from_another_base = {**run, "base": "ml_training/runs/other/model.keras"}
+    assert (
+        "not the served model's" in export.promotion_refusals(from_another_base, 0.941, served)[0]
+    )
+
+
 def test_export_refuses_an_unfinished_run(tmp_path):
     with pytest.raises(export.ExportError, match="metrics.json not found"):
         export.export(tmp_path)
@@ -110,3 +135,14 @@ def test_committed_model_card_describes_the_files(committed_card):
         assert digest == info["sha256"], f"{name} changed without a new model card"
     assert committed_card["code_version"] and committed_card["exported_at"]
     assert [c["name"] for c in committed_card["classes"]][:2] == ["T-shirt/top", "Trouser"]
+
+
+def test_the_card_lists_classes_as_dicts_whether_the_run_wrote_names_or_dicts():
+    assert export.card_classes(["T-shirt/top", "Trouser"]) == [
+        {"index": 0, "name": "T-shirt/top"},
+        {"index": 1, "name": "Trouser"},
+    ]
+    faldas = {"index": 1, "name": "Faldas", "slug": "faldas", "name_es": "Faldas"}
+    assert export.card_classes([{"index": 0, "name": "T-shirt/top"}, faldas])[1] == faldas
+    with pytest.raises(export.ExportError, match="needs index 0"):
+        export.card_classes([faldas])

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import csv
 import json
 
 import keras
 import numpy as np
 import pytest
 
+from classifier import evaluate_photos
 from ml_training import calibrate, finetune, photos
+from ml_training.labels import CLASS_NAMES
 from tests.conftest import CLOTHING_PHOTOS_DIR
+
+FASHION_MNIST = [photos.class_entry(name, i) for i, name in enumerate(CLASS_NAMES)]
+# the served card's classes before the store named them: index and name only
+SERVED = [
+    {"index": i, "name": name} for i, name in enumerate([*CLASS_NAMES, "Hat", "Shorts", "Skirt"])
+]
 
 
 @pytest.fixture(scope="module")
@@ -79,12 +88,199 @@ def test_a_short_fine_tuning_adds_the_new_classes_and_writes_a_calibrated_run(
 
     dataset = data.load(fashion_mnist_dir, limit=2000)
     run = finetune.finetune(
-        photo_folder, smoke_run / "model.keras", dataset, tmp_path, epochs=1, variants=1
+        photo_folder,
+        smoke_run / "model.keras",
+        dataset,
+        tmp_path,
+        epochs=1,
+        variants=1,
+        min_examples=3,
     )
     metrics = json.loads((run / "metrics.json").read_text())
-    assert metrics["classes"][10:] == ["Hat", "Shorts", "Skirt"]
+    assert [c["name"] for c in metrics["classes"][10:]] == ["Hat", "Shorts", "Skirt"]
+    assert [c["slug"] for c in metrics["classes"][10:]] == ["", "", ""]  # held for review
     assert metrics["test_accuracy"] > 0.6  # Fashion-MNIST kept (chance: 0.10)
     assert 0.5 <= metrics["calibration"]["threshold"] <= 1.0
     assert metrics["calibration"]["temperature"] > 0
     model = keras.models.load_model(run / "model.keras", compile=False)
     assert model.output_shape == (None, 13)
+
+
+def test_the_class_set_adds_a_store_category_with_enough_photos_and_leaves_out_the_rest():
+    counts = {"pantalones": 6, "faldas": 8, "gorras": 3, "calcetines": 2, "botas": 5}
+    manifest = {"pantalones": 1, "faldas": None, "gorras": None, "calcetines": 14, "botas": 9}
+    plan = photos.plan_classes(FASHION_MNIST, counts, manifest, min_examples=8)
+    assert plan.classes[:10] == FASHION_MNIST  # the existing classes keep their index
+    assert plan.classes[10] == {
+        "index": 10, "name": "Faldas", "slug": "faldas", "name_es": "Faldas", "name_en": "Faldas"
+    }  # fmt: skip
+    assert len(plan.classes) == 11 and plan.new == ["faldas"]
+    assert plan.labels == {"pantalones": 1, "faldas": 10, "botas": 9}
+    assert plan.answers["faldas"] == {10} and plan.answers["pantalones"] == {1}
+    assert plan.left_out == {
+        "gorras": "gorras: 3 photos, needs 8",
+        "calcetines": "calcetines: stands for class 14, which the base model lacks",
+    }
+    assert 10 in plan.store_classes  # a store category: the store files into it
+    # one photo short of the setting: reported, not learned
+    assert photos.plan_classes(FASHION_MNIST, {"faldas": 7}, {"faldas": None}, 8).left_out == {
+        "faldas": "faldas: 7 photos, needs 8"
+    }
+
+
+def test_a_store_category_without_a_label_trains_the_class_that_bears_its_name():
+    base = [photos.class_entry(entry, i) for i, entry in enumerate(SERVED)]
+    assert base[12]["name_es"] == "Faldas" and base[12]["slug"] == ""
+    plan = photos.plan_classes(base, {"faldas": 60, "pantalones": 9}, {"faldas": None}, 50)
+    assert plan.new == [] and len(plan.classes) == 13  # not a second skirt class
+    assert plan.labels == {"faldas": 12, "pantalones": 1}  # "pantalones": Trouser's category
+    assert plan.classes[12]["slug"] == "faldas"  # the store has a category for it now
+    linked = photos.plan_classes(base, {"sombreros": 3}, {"sombreros": 10}, 50)
+    assert linked.labels == {"sombreros": 10} and linked.classes[10]["slug"] == "sombreros"
+
+
+def test_the_clothing_photos_layout_learns_hat_shorts_skirt_once():
+    counts = {folder: 60 for folder in evaluate_photos.FOLDER_CLASSES} | {"socks": 70}
+    fresh = photos.plan_classes(FASHION_MNIST, counts, None, 50)
+    assert [c["name"] for c in fresh.classes[10:]] == ["Hat", "Shorts", "Skirt"]
+    assert [c["slug"] for c in fresh.classes[10:]] == ["", "", ""]
+    assert fresh.classes[10]["name_es"] == "Sombreros"
+    assert fresh.answers["hat"] is None and fresh.labels["shoes"] == -1
+    assert fresh.left_out == {"socks": "socks: not a clothing-photos folder"}
+    served = [photos.class_entry(entry, i) for i, entry in enumerate(SERVED)]
+    again = photos.plan_classes(served, counts, None, 50)
+    assert again.classes == served and again.labels == photos.FOLDER_LABELS
+    few = photos.plan_classes(FASHION_MNIST, counts | {"skirt": 12}, None, 50)
+    assert few.left_out["skirt"] == "skirt: 12 photos, needs 50" and len(few.classes) == 12
+
+
+def test_the_base_classes_come_from_the_card_then_the_run_then_fashion_mnist(tmp_path):
+    model = tmp_path / "model.keras"
+    assert photos.base_classes(model) == FASHION_MNIST
+    (tmp_path / "metrics.json").write_text(json.dumps({"classes": [*CLASS_NAMES, "Hat"]}))
+    assert photos.base_classes(model)[10]["name"] == "Hat"
+    (tmp_path / "model_card.json").write_text(json.dumps({"classes": SERVED}))
+    classes = photos.base_classes(model, outputs=13)
+    assert [c["index"] for c in classes] == list(range(13))
+    assert classes[1] == {
+        "index": 1, "name": "Trouser", "slug": "pantalones", "name_es": "Pantalones",
+        "name_en": "Trousers",
+    }  # fmt: skip
+    with pytest.raises(ValueError, match="answers with 10 classes"):
+        photos.base_classes(model, outputs=10)
+
+
+def test_the_manifest_says_which_class_each_category_stands_for(tmp_path):
+    assert photos.read_manifest(tmp_path) is None  # clothing-photos layout
+    write_manifest(tmp_path, {"pantalones": (1, 2), "faldas": (None, 1)})
+    assert photos.read_manifest(tmp_path) == {"pantalones": 1, "faldas": None}
+
+
+def test_judging_any_label_set_gives_the_store_figures_for_clothing_photos():
+    rng = np.random.default_rng(1)
+    folders = list(rng.choice(sorted(evaluate_photos.FOLDER_CLASSES), 80))
+    probabilities = rng.dirichlet(np.full(13, 0.3), 80).astype(np.float32)
+    served = [photos.class_entry(entry, i) for i, entry in enumerate(SERVED)]
+    plan = photos.plan_classes(served, dict.fromkeys(folders, 60), None, 50)
+    ours = photos.judge(probabilities, folders, plan.answers, plan.store_classes, 0.5)
+    assert ours == evaluate_photos.evaluate(probabilities, folders, 0.5)
+
+
+def test_the_base_cannot_answer_a_new_class_so_its_photos_count_as_wrong():
+    answers = {"faldas": frozenset({10}), "pantalones": frozenset({1})}
+    base = np.zeros((4, 10), np.float32)
+    base[:, 1] = 1  # the base calls everything trousers
+    widened = finetune.widened(base, 11)
+    result = photos.judge(widened, ["faldas"] * 2 + ["pantalones"] * 2, answers, {1, 10}, 0.5)
+    assert widened.shape == (4, 11) and result["accuracy"] == 0.5
+    assert result["per_folder"]["faldas"]["right"] == 0.0
+    table = finetune.comparison_table(
+        {
+            "fashion_mnist_test_accuracy": {"base": 0.9, "new": 0.91},
+            "held_out_photo_accuracy": {"base": 0.5, "new": 1.0},
+            "held_out_photos": 4,
+            "held_out_in_new_classes": 2,
+        }
+    )
+    assert "0.5000   1.0000" in table and "count as wrong for the base" in table
+
+
+def write_manifest(root, categories: dict[str, tuple[int | None, int]]) -> None:
+    """manifest.csv as ``export_training_photos`` writes it: category → (label, photos)."""
+    fields = ("path", "product_id", "category", "classifier_label", "source", "exported_at")
+    with (root / photos.MANIFEST).open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        product = 0
+        for category, (label, count) in categories.items():
+            for _ in range(count):
+                product += 1
+                writer.writerow(
+                    {
+                        "path": f"{category}/{product}.jpg",
+                        "product_id": product,
+                        "category": category,
+                        "classifier_label": "" if label is None else label,
+                        "source": "person",
+                        "exported_at": "2025-01-01T00:00:00+00:00",
+                    }
+                )
+
+
+@pytest.fixture
+def store_export(tmp_path):
+    """The store's export: trousers mapped to class 1, 8 skirts and 3 caps with no class."""
+    root = tmp_path / "store-export"
+    categories = {
+        "pantalones": ("pants", 1, 6),
+        "faldas": ("skirt", None, 8),
+        "gorras": ("hat", None, 3),
+    }
+    product = 0
+    for category, (source, _, count) in categories.items():
+        (root / category).mkdir(parents=True)
+        for path in sorted((CLOTHING_PHOTOS_DIR / "train" / source).glob("*.jpg"))[:count]:
+            product += 1
+            (root / category / f"{product}.jpg").symlink_to(path)
+    write_manifest(root, {c: (label, count) for c, (_, label, count) in categories.items()})
+    return root
+
+
+@pytest.mark.slow
+@pytest.mark.training
+def test_a_short_fine_tuning_on_the_store_export_adds_a_category_and_keeps_the_old_classes(
+    smoke_run, store_export, fashion_mnist_dir, tmp_path, monkeypatch, capsys
+):
+    from ml_training import export
+
+    monkeypatch.setenv(finetune.MIN_EXAMPLES_ENV, "8")  # the store's setting, read by the CLI
+    finetune.main(
+        [
+            "--photos", str(store_export), "--base", str(smoke_run / "model.keras"),
+            "--data-dir", str(fashion_mnist_dir), "--runs-dir", str(tmp_path / "runs"),
+            "--epochs", "1", "--variants", "1", "--limit", "1000",
+        ]
+    )  # fmt: skip
+    printed = capsys.readouterr().out
+    run = tmp_path / "runs" / finetune.RUN_NAME
+    metrics = json.loads((run / "metrics.json").read_text())
+    old = photos.base_classes(smoke_run / "model.keras")
+    assert metrics["classes"][:10] == old  # indexes (and names) unchanged
+    assert metrics["classes"][10] == {
+        "index": 10, "name": "Faldas", "slug": "faldas", "name_es": "Faldas", "name_en": "Faldas"
+    }  # fmt: skip
+    assert len(metrics["classes"]) == 11 and metrics["new_classes"] == ["faldas"]
+    assert metrics["left_out"] == {"gorras": "gorras: 3 photos, needs 8"}
+    assert "left out: gorras: 3 photos, needs 8" in printed
+    model = keras.models.load_model(run / "model.keras", compile=False)
+    assert model.output_shape == (None, 11)
+    comparison = metrics["comparison"]
+    assert comparison["held_out_in_new_classes"] >= 1
+    assert "count as wrong for the base" in printed and "Fashion-MNIST test accuracy" in printed
+    assert comparison["fashion_mnist_test_accuracy"]["new"] == metrics["test_accuracy"]
+    assert metrics["test_accuracy"] > 0.5  # Fashion-MNIST kept (chance: 0.10)
+    # the card lists the new class for the store
+    card = export.export(
+        run, str(fashion_mnist_dir), tmp_path / "out", flip_averaging=True, web=False
+    )
+    assert card["classes"] == metrics["classes"]

@@ -61,7 +61,10 @@ function showResult(model, photo, outcome) {
   }
   root.querySelector("[data-verdict]").replaceChildren(verdict(model, best[0]));
   const ms = Math.round(outcome.ms);
-  root.querySelector("[data-timing]").textContent = say("done", { ms });
+  root.querySelector("[data-timing]").textContent = say("timing", {
+    convert: Math.round(outcome.convertMs),
+    model: Math.round(outcome.modelMs),
+  });
   result.hidden = false;
   setState("done", say("done", { ms }));
 }

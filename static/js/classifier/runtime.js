@@ -17,7 +17,9 @@ function waitFor(test, what, timeoutMs = 60000) {
 }
 
 // OpenCV.js compiles its WebAssembly after the script loads; `cv` is a promise or a module
-// object until then, depending on the build.
+// object until then, depending on the build. Resolves to nothing on purpose: the Emscripten
+// module has a `then` method, so resolving a promise with it (returning it from an async
+// function) makes the promise call `then` again forever and hangs the page.
 export async function openCvReady() {
   await waitFor(() => window.cv, "OpenCV.js");
   if (window.cv instanceof Promise) window.cv = await window.cv;
@@ -31,7 +33,6 @@ export async function openCvReady() {
       if (window.cv.Mat) resolve();
     });
   }
-  return window.cv;
 }
 
 // Both runtimes and the model, ready to classify; rejects with the reason if one fails.
@@ -41,19 +42,22 @@ export async function startClassifier(modelUrl) {
   return model;
 }
 
-// A photo (File or Blob) → { input, probabilities, ms }. Rejects with the preprocessing's
-// error (its `code` names the reason, as classifier/preprocess.py's UnreadableImage does).
+// A photo (File or Blob) → { input, probabilities, ms, convertMs, modelMs }. Rejects with the
+// preprocessing's error (its `code` names the reason, as classifier/preprocess.py's
+// UnreadableImage does).
 export async function classifyPhoto(model, photo) {
   const started = performance.now();
-  const rgb = await decodePhoto(photo);
-  let input;
-  try {
-    input = toModelInput(rgb);
-  } finally {
-    if (rgb && typeof rgb.delete === "function") rgb.delete();
-  }
+  const input = toModelInput(await decodePhoto(photo));
+  const converted = performance.now();
   const [probabilities] = model.predict(input.image);
-  return { input, probabilities, ms: performance.now() - started };
+  const done = performance.now();
+  return {
+    input,
+    probabilities,
+    ms: done - started,
+    convertMs: converted - started,
+    modelMs: done - converted,
+  };
 }
 
 // The 28x28 input as the model sees it, garment bright on black.

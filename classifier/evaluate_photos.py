@@ -16,6 +16,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +38,13 @@ FOLDER_CLASSES: dict[str, frozenset[int] | None] = {
     "shorts": None,
     "skirt": None,
 }
-TARGETS = {"accuracy": 0.70, "coverage": 0.40, "precision": 0.90, "unknown_held": 0.80}
+TARGETS = {
+    "accuracy": 0.70,
+    "coverage": 0.40,
+    "precision": 0.90,
+    "unknown_held": 0.80,
+    "ten_class_accuracy": 0.75,  # the learning store's target (#8): hat, shorts, skirt learned
+}
 PRECISION_GOAL = 0.90
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 REPORTS_DIR = Path(__file__).resolve().parent.parent / "ml_training" / "reports"
@@ -71,36 +78,62 @@ def load_photos(directory: Path, limit_per_folder: int | None = None) -> PhotoSe
     return PhotoSet(paths, folders, np.stack(inputs), seconds)
 
 
-def is_right(folder: str, predicted: int) -> bool:
-    classes = FOLDER_CLASSES[folder]
-    return predicted in classes if classes is not None else predicted not in STORE_CLASSES
+Answers = Mapping[str, "frozenset[int] | None"]
 
 
-def decisions(probabilities: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+def is_right(
+    folder: str, predicted: int, answers: Answers = FOLDER_CLASSES, store=STORE_CLASSES
+) -> bool:
+    """A garment with classes: the top class is one of them; one without: the store holds it."""
+    classes = answers[folder]
+    return predicted in classes if classes is not None else predicted not in store
+
+
+def learned_class(folder: str) -> int | None:
+    """The class a model learned for a garment the store has no Fashion-MNIST class for (the
+    label named as the folder: hat → Hat), if it has one."""
+    return next((label.index for label in LABELS if label.name.lower() == folder), None)
+
+
+def ten_class_right(folder: str, predicted: int, answers: Answers = FOLDER_CLASSES) -> bool:
+    """Right among all the photo classes: hat, shorts and skirt must be named, not just held."""
+    classes = answers[folder]
+    return predicted in classes if classes is not None else predicted == learned_class(folder)
+
+
+def decisions(
+    probabilities: np.ndarray, threshold: float, store: frozenset[int] = STORE_CLASSES
+) -> tuple[np.ndarray, np.ndarray]:
     """The store's rule: file under the top class when it is a store class and confident."""
     top = probabilities.argmax(axis=1)
     confident = probabilities.max(axis=1) >= threshold
-    filed = confident & np.isin(top, list(STORE_CLASSES))
+    filed = confident & np.isin(top, list(store))
     return top, filed
 
 
-def _known_and_right(probabilities: np.ndarray, folders: list[str]):
+def _known_and_right(probabilities: np.ndarray, folders: list[str], answers: Answers, store):
     """Per photo: has its garment a store class; is the model's top class right for it."""
-    known = np.array([FOLDER_CLASSES[f] is not None for f in folders])
+    known = np.array([answers[f] is not None for f in folders])
     top = probabilities.argmax(axis=1)
-    right = np.array([is_right(f, int(t)) for f, t in zip(folders, top, strict=True)])
+    right = np.array(
+        [is_right(f, int(t), answers, store) for f, t in zip(folders, top, strict=True)]
+    )
     return known, right
 
 
 def coverage_at_precision(
-    probabilities: np.ndarray, folders: list[str], goal: float = PRECISION_GOAL
+    probabilities: np.ndarray,
+    folders: list[str],
+    goal: float = PRECISION_GOAL,
+    answers: Answers = FOLDER_CLASSES,
+    store: frozenset[int] = STORE_CLASSES,
 ) -> tuple[float, float]:
     """The largest share of known garments filed with precision ≥ goal, and its threshold."""
-    known, right = _known_and_right(probabilities, folders)
+    known, right = _known_and_right(probabilities, folders, answers, store)
     best = (0.0, 1.0)
     for threshold in np.unique(probabilities.max(axis=1)):
-        _, filed = decisions(probabilities, threshold)
-        if filed.sum() == 0:
+        _, filed = decisions(probabilities, threshold, store)
+        if filed.sum() == 0 or known.sum() == 0:
             continue
         precision = (filed & right & known).sum() / filed.sum()
         coverage = (filed & known).sum() / known.sum()
@@ -109,41 +142,54 @@ def coverage_at_precision(
     return best
 
 
-def evaluate(probabilities: np.ndarray, folders: list[str], threshold: float) -> dict:
-    """Every figure of the real-photos issue, from the model's probabilities."""
-    top, filed = decisions(probabilities, threshold)
-    known, right = _known_and_right(probabilities, folders)
-    per_folder = {}
+def evaluate(
+    probabilities: np.ndarray,
+    folders: list[str],
+    threshold: float,
+    answers: Answers = FOLDER_CLASSES,
+    store: frozenset[int] = STORE_CLASSES,
+    goal: float = PRECISION_GOAL,
+) -> dict:
+    """Every figure of the real-photos issue, from the model's probabilities.
+
+    ``answers`` (folder → its classes, None for a garment the store sells no category of) and
+    ``store`` (the classes it files) default to clothing-photos and the committed model; a
+    fine-tuning on the store's own folders passes its own (``ml_training.photos.plan_classes``).
+    A model narrower than the label set (the base, before new classes) can never answer a new
+    class: those photos count as wrong for it.
+    """
+    top, filed = decisions(probabilities, threshold, store)
+    known, right = _known_and_right(probabilities, folders, answers, store)
+    folder_array = np.array(folders)
+    per_folder, confusion = {}, {}
     for folder in sorted(set(folders)):
-        chosen = np.array([f == folder for f in folders])
+        chosen = folder_array == folder
         per_folder[folder] = {
             "photos": int(chosen.sum()),
             # a hat, shorts or a skirt is "right" when the store holds it for review
-            "right": float(
-                right[chosen].mean() if FOLDER_CLASSES[folder] else 1 - filed[chosen].mean()
-            ),
+            "right": float(right[chosen].mean() if answers[folder] else 1 - filed[chosen].mean()),
             "filed": float(filed[chosen].mean()),
         }
-    confusion = {
-        folder: np.bincount(top[np.array([f == folder for f in folders])], minlength=len(LABELS))
-        .astype(int)
-        .tolist()
-        for folder in sorted(set(folders))
-    }
-    coverage90, threshold90 = coverage_at_precision(probabilities, folders)
+        width = max(probabilities.shape[1], len(LABELS))
+        confusion[folder] = np.bincount(top[chosen], minlength=width).astype(int).tolist()
+    coverage_goal, threshold_goal = coverage_at_precision(
+        probabilities, folders, goal, answers, store
+    )
     filed_known = filed & known
+    ten_class = [ten_class_right(f, int(t), answers) for f, t in zip(folders, top, strict=True)]
     return {
         "photos": len(folders),
         "known_photos": int(known.sum()),
         "unknown_photos": int((~known).sum()),
         "threshold": threshold,
-        "accuracy": float(right[known].mean()),
-        "coverage": float(filed_known.sum() / known.sum()),
+        "accuracy": float(right[known].mean()) if known.any() else 0.0,
+        "coverage": float(filed_known.sum() / max(known.sum(), 1)),
         "precision": float((filed_known & right).sum() / max(filed.sum(), 1)),
         "filed_wrongly": int((filed & ~right).sum()),
         "unknown_held": float((~filed[~known]).mean()) if (~known).any() else None,
-        "coverage_at_90_precision": coverage90,
-        "threshold_at_90_precision": threshold90,
+        "ten_class_accuracy": float(np.mean(ten_class)),
+        "coverage_at_90_precision": coverage_goal,
+        "threshold_at_90_precision": threshold_goal,
         "per_folder": per_folder,
         "confusion": confusion,
     }
@@ -216,6 +262,9 @@ def markdown(result: dict, model: predictor.LoadedModel, directory: Path, comman
         f"{mark(result['precision'], TARGETS['precision'])} ≥ 90% |",
         f"| hats, shorts, skirts held for review | {pct(result['unknown_held'])} | "
         f"{mark(result['unknown_held'], TARGETS['unknown_held'])} ≥ 80% |",
+        f"| accuracy over all ten photo classes (hat, shorts, skirt named by their learned "
+        f"class) | {pct(result.get('ten_class_accuracy'))} | "
+        f"{mark(result.get('ten_class_accuracy'), TARGETS['ten_class_accuracy'])} ≥ 75% |",
         f"| coverage at 90% precision (threshold {result['threshold_at_90_precision']:.2f}) | "
         f"{pct(result['coverage_at_90_precision'])} | |",
         f"| decode + preprocess per photo, median | {result['ms_per_photo_median']:.1f} ms | |",

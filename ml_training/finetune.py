@@ -37,6 +37,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from classifier import evaluate_photos
 from classifier.predictor import soften
 from ml_training import architectures, calibrate, data, photos, train
 from ml_training.evaluate import classification_metrics, inference_timings, predict_probabilities
@@ -163,12 +164,12 @@ def finetune(
     # the base's own figures, before training: the new model shares (and changes) its layers
     base_test = served_probabilities(base, dataset.test.x)
     base_store = frozenset(c["index"] for c in known if c["slug"])
-    base_held = photos.judge(
+    base_held = evaluate_photos.evaluate(
         widened(served_probabilities(base, held.x), num_classes),
         held_folders,
+        BASE_THRESHOLD,
         plan.answers,
         base_store,
-        BASE_THRESHOLD,
     )
     print(
         f"== photos: {len(np.unique(fit_photos.photo))} to train on ({len(fit_photos.y)} with "
@@ -197,12 +198,12 @@ def finetune(
     held_probs = served_probabilities(model, held.x)
     temperature = calibrate.fit_temperature(held_probs, held.y)
     held_calibrated = soften(held_probs, temperature)
-    _, threshold = photos.coverage_at_precision(
-        held_calibrated, held_folders, plan.answers, plan.store_classes, TARGET_PRECISION
+    _, threshold = evaluate_photos.coverage_at_precision(
+        held_calibrated, held_folders, TARGET_PRECISION, plan.answers, plan.store_classes
     )
     threshold = max(threshold, THRESHOLD_FLOOR)
-    held_result = photos.judge(
-        held_calibrated, held_folders, plan.answers, plan.store_classes, threshold
+    held_result = evaluate_photos.evaluate(
+        held_calibrated, held_folders, threshold, plan.answers, plan.store_classes
     )
     test_metrics = classification_metrics(test, dataset.test.y)
     base_test_accuracy = float((base_test.argmax(1) == dataset.test.y).mean())

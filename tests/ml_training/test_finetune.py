@@ -182,7 +182,7 @@ def test_judging_any_label_set_gives_the_store_figures_for_clothing_photos():
     probabilities = rng.dirichlet(np.full(13, 0.3), 80).astype(np.float32)
     served = [photos.class_entry(entry, i) for i, entry in enumerate(SERVED)]
     plan = photos.plan_classes(served, dict.fromkeys(folders, 60), None, 50)
-    ours = photos.judge(probabilities, folders, plan.answers, plan.store_classes, 0.5)
+    ours = evaluate_photos.evaluate(probabilities, folders, 0.5, plan.answers, plan.store_classes)
     assert ours == evaluate_photos.evaluate(probabilities, folders, 0.5)
 
 
@@ -191,7 +191,8 @@ def test_the_base_cannot_answer_a_new_class_so_its_photos_count_as_wrong():
     base = np.zeros((4, 10), np.float32)
     base[:, 1] = 1  # the base calls everything trousers
     widened = finetune.widened(base, 11)
-    result = photos.judge(widened, ["faldas"] * 2 + ["pantalones"] * 2, answers, {1, 10}, 0.5)
+    folders = ["faldas"] * 2 + ["pantalones"] * 2
+    result = evaluate_photos.evaluate(widened, folders, 0.5, answers, frozenset({1, 10}))
     assert widened.shape == (4, 11) and result["accuracy"] == 0.5
     assert result["per_folder"]["faldas"]["right"] == 0.0
     table = finetune.comparison_table(

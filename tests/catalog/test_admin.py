@@ -14,6 +14,7 @@ from django.utils import translation
 from catalog import services
 from catalog.forms import product_name_from_filename
 from catalog.models import Category, Product
+from tests.catalog.factories import make_product
 
 pytestmark = pytest.mark.django_db
 
@@ -30,12 +31,6 @@ def admin_client(admin_client):
 
 def upload(data: bytes, name: str = "photo.jpg") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, data, content_type="image/jpeg")
-
-
-def make_product(photo_bytes: bytes, name: str = "Pantalón", **kwargs) -> Product:
-    return services.product_create(
-        name=name, image=upload(photo_bytes), price=Decimal("10"), classify=False, **kwargs
-    )
 
 
 def predict(product: Product, label: int, confidence: float) -> Product:

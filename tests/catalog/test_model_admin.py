@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import json
 import sys
-from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from catalog import services
-from catalog.models import Category, Product, TrainingRun
+from catalog.models import Category, TrainingRun
 from classifier import predictor
+from tests.catalog.factories import make_product
 from tests.catalog.test_training import FAKE_FINETUNE
 
 pytestmark = pytest.mark.django_db
@@ -28,16 +27,6 @@ CARD = json.loads((predictor.ARTIFACTS_DIR / "model_card.json").read_text())
 def admin_client(admin_client):
     admin_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     return admin_client
-
-
-def make_product(photo_bytes: bytes, name: str, category: Category | None = None) -> Product:
-    return services.product_create(
-        name=name,
-        image=SimpleUploadedFile(f"{name}.jpg", photo_bytes),
-        price=Decimal("1"),
-        category=category,
-        classify=False,
-    )
 
 
 def example_rows(html: str) -> dict[str, tuple[int, str]]:

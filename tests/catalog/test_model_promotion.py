@@ -7,11 +7,9 @@ from __future__ import annotations
 import io
 import json
 import shutil
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import translation
@@ -20,6 +18,7 @@ import classifier
 from catalog import services
 from catalog.models import Category, Product
 from classifier import predictor
+from tests.catalog.factories import make_product
 
 pytestmark = pytest.mark.django_db
 
@@ -147,16 +146,6 @@ def test_the_committed_card_changes_nothing_on_the_default_categories():
     out, _ = run("sync_model_classes")
     assert categories() == before
     assert "13 classes: 10 unchanged, 0 created" in out
-
-
-def make_product(photo_bytes: bytes, name: str, category: Category | None = None) -> Product:
-    return services.product_create(
-        name=name,
-        image=SimpleUploadedFile(f"{name}.jpg", photo_bytes),
-        price=Decimal("1"),
-        category=category,
-        classify=False,
-    )
 
 
 def old_answer(product: Product, label: int, confidence: float) -> Product:

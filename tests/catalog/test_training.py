@@ -12,16 +12,15 @@ import csv
 import io
 import sys
 import textwrap
-from decimal import Decimal
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.utils import translation
 
 from catalog import services, training
 from catalog.models import Category, Product, TrainingRun
 from classifier import tasks
+from tests.catalog.factories import make_product
 
 pytestmark = pytest.mark.django_db
 
@@ -70,16 +69,6 @@ def finetune(settings, tmp_path):
         }
 
     return use
-
-
-def make_product(photo_bytes: bytes, name: str, category: Category | None = None) -> Product:
-    return services.product_create(
-        name=name,
-        image=SimpleUploadedFile(f"{name}.jpg", photo_bytes),
-        price=Decimal("1"),
-        category=category,
-        classify=False,
-    )
 
 
 @pytest.fixture

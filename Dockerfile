@@ -28,6 +28,10 @@ COPY --chown=percha:percha . .
 COPY --from=vendor --chown=percha:percha \
     /build/node_modules/@tensorflow/tfjs/dist/tf.min.js \
     /build/node_modules/@techstark/opencv-js/dist/opencv.js \
+    /build/node_modules/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js \
+    /build/node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm \
+    /build/node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm \
+    /build/node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm \
     /app/static/vendor/
 USER percha
 

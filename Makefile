@@ -19,7 +19,10 @@ $(BIN)/python:
 
 # The browser's runtime (TensorFlow.js, OpenCV.js) from npm, pinned by package-lock.json and
 # copied into static/vendor/ (no CDN: the store works on a closed network).
-VENDOR_FILES := node_modules/@tensorflow/tfjs/dist/tf.min.js node_modules/@techstark/opencv-js/dist/opencv.js
+TFJS_WASM := node_modules/@tensorflow/tfjs-backend-wasm/dist
+VENDOR_FILES := node_modules/@tensorflow/tfjs/dist/tf.min.js node_modules/@techstark/opencv-js/dist/opencv.js \
+	$(TFJS_WASM)/tf-backend-wasm.min.js $(TFJS_WASM)/tfjs-backend-wasm.wasm \
+	$(TFJS_WASM)/tfjs-backend-wasm-simd.wasm $(TFJS_WASM)/tfjs-backend-wasm-threaded-simd.wasm
 
 static/vendor/.installed: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error

@@ -63,7 +63,11 @@ class PhotoWithPreviewInput(forms.ClearableFileInput):
         static_base = settings.STATIC_URL
         config = {
             **page_config(static_base=static_base, model_url=static_base + "model/"),
-            "vendor": [static("vendor/tf.min.js"), static("vendor/opencv.js")],
+            "vendor": [
+                static("vendor/tf.min.js"),
+                static("vendor/tf-backend-wasm.min.js"),
+                static("vendor/opencv.js"),
+            ],
             "guess": gettext("The model will most likely file it under %(name)s (%(percent)s%%)."),
             "guessUnsure": gettext(
                 "The model is not sure (%(name)s, %(percent)s%%): the product will wait for review."

@@ -101,6 +101,7 @@ function add(src) {
 }
 (async () => {
   if (!window.tf) await add("vendor/tf.min.js");
+  if (!window.tf.wasm) await add("vendor/tf-backend-wasm.min.js");
   if (!window.cv || !window.cv.Mat) {
     await add("vendor/opencv.js");
     if (window.cv instanceof Promise) window.cv = await window.cv;

@@ -83,10 +83,11 @@ def test_converting_the_served_model_again_gives_the_committed_web_copy(tmp_path
 
 
 RUN_IN_BROWSER = """
-const [base, pixels, done] = arguments;
+const [base, pixels, backend, done] = arguments;
 (async () => {
   const m = await import(base + "js/classifier/model.js");
-  const classifier = await m.loadClassifier(base + "model/");
+  const options = { wasmPath: base + "vendor/", backend: backend || undefined };
+  const classifier = await m.loadClassifier(base + "model/", options);
   const batch = Float32Array.from(pixels, (v) => v / 255);
   const single = classifier.predict(batch.subarray(0, 784));  // also warms the backend up
   const started = performance.now();
@@ -109,14 +110,15 @@ const [base, pixels, done] = arguments;
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)  # live_server flushes
 @pytest.mark.slow
 @pytest.mark.browser
-def test_browser_gives_the_servers_probabilities(chromium, live_server, fashion_test_set):
+@pytest.mark.parametrize("backend", [None, "cpu"])  # the default (WebAssembly), the fallback
+def test_browser_gives_the_servers_probabilities(chromium, live_server, fashion_test_set, backend):
     from tests.browser import browser_errors, load_runtime
 
     images = fashion_test_set[0][:BROWSER_IMAGES]
     chromium.get(live_server.url + "/")
     load_runtime(chromium, live_server.url + "/static/")
     result = chromium.execute_async_script(
-        RUN_IN_BROWSER, live_server.url + "/static/", images.ravel().tolist()
+        RUN_IN_BROWSER, live_server.url + "/static/", images.ravel().tolist(), backend
     )
     assert "error" not in result, f"{result['error']}; console: {browser_errors(chromium)}"
 
@@ -136,7 +138,7 @@ def test_browser_gives_the_servers_probabilities(chromium, live_server, fashion_
     assert result["classes"] == [c["name"] for c in card["classes"]]
     assert result["temperature"] == served.temperature
     assert result["threshold"] == served.threshold
-    assert result["backend"] == "cpu"
+    assert result["backend"] == (backend or "wasm")
     top = result["top"]
     assert [t["index"] for t in top] == list(np.argsort(-expected[0])[:3])
     assert top[0]["name"] == card["classes"][top[0]["index"]]["name"]

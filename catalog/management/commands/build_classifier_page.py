@@ -32,6 +32,10 @@ FILES = (
     "js/classifier/preprocess.js",
     "js/classifier/model.js",
     "vendor/tf.min.js",
+    "vendor/tf-backend-wasm.min.js",
+    "vendor/tfjs-backend-wasm.wasm",
+    "vendor/tfjs-backend-wasm-simd.wasm",
+    "vendor/tfjs-backend-wasm-threaded-simd.wasm",
     "vendor/opencv.js",
 )
 

@@ -19,9 +19,11 @@ function addScript(src) {
 function start(config) {
   if (!started) {
     started = (async () => {
-      if (!window.tf) await addScript(config.vendor[0]);
-      if (!window.cv) await addScript(config.vendor[1]);
-      return startClassifier(config.modelUrl);
+      const [tfjs, wasmBackend, opencv] = config.vendor;
+      if (!window.tf) await addScript(tfjs);
+      if (!window.tf.wasm) await addScript(wasmBackend);
+      if (!window.cv) await addScript(opencv);
+      return startClassifier(config.modelUrl, `${config.staticBase}vendor/`);
     })();
   }
   return started;

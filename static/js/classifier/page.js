@@ -118,7 +118,7 @@ function listen(ready) {
 }
 
 setState("loading", say("loading"));
-const ready = startClassifier(config.modelUrl).then(
+const ready = startClassifier(config.modelUrl, `${config.staticBase}vendor/`).then(
   (model) => {
     setState("ready", say("ready"));
     return model;

@@ -36,9 +36,13 @@ export async function openCvReady() {
 }
 
 // Both runtimes and the model, ready to classify; rejects with the reason if one fails.
-export async function startClassifier(modelUrl) {
+// `vendorUrl` holds the vendored scripts and the WebAssembly backend's .wasm files.
+export async function startClassifier(modelUrl, vendorUrl) {
   await waitFor(() => window.tf, "TensorFlow.js");
-  const [model] = await Promise.all([loadClassifier(modelUrl), openCvReady()]);
+  const [model] = await Promise.all([
+    loadClassifier(modelUrl, { wasmPath: vendorUrl }),
+    openCvReady(),
+  ]);
   return model;
 }
 

@@ -129,7 +129,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "shop.static_storage.StaticFilesStorage"  # WhiteNoise's, see the module
         )
     },
 }

@@ -4,6 +4,7 @@ name must exist in the project, and production settings must pass ``check --depl
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import re
 import secrets
@@ -181,6 +182,28 @@ def test_dockerfile_copies_the_pinned_browser_runtime():
     for path in vendored:
         assert f"/build/{path}" in dockerfile
     assert dockerfile.index("/app/static/vendor/") < dockerfile.index("collectstatic")
+
+
+@pytest.mark.slow
+def test_collectstatic_as_the_image_runs_it(tmp_path):
+    """The Dockerfile's step, with the vendored runtimes and the web model in static files."""
+    result = manage_py(
+        {
+            "DEBUG": "false",
+            "SECRET_KEY": "build-only-not-a-secret-collectstatic-0123456789abcdef",
+            "STATIC_ROOT": str(tmp_path),
+        },
+        "collectstatic",
+        "--noinput",
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    manifest = json.loads((tmp_path / "staticfiles.json").read_text())["paths"]
+    for name in ("vendor/tf.min.js", "vendor/opencv.js", "js/classifier/page.js"):
+        assert name in manifest
+    # what the page fetches by its own name: the .wasm files and the model
+    fetched = ("vendor/tfjs-backend-wasm-simd.wasm", "model/model.json", "js/classifier/model.js")
+    for name in fetched:
+        assert (tmp_path / name).is_file()
 
 
 def test_dockerignore_keeps_local_state_out():

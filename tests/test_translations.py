@@ -23,6 +23,23 @@ def entries(language: str) -> list[tuple[str, str, str]]:
     return found
 
 
+PLURAL = re.compile(
+    r'^msgid ((?:".*"\n)+)msgid_plural ((?:".*"\n)+)((?:msgstr\[\d\] (?:".*"\n?)+)+)', re.MULTILINE
+)
+
+
+def test_spanish_plurals_are_complete():
+    """Plural messages (blocktranslate count, ngettext) have every form translated."""
+    text = (ROOT / "locale" / "es" / "LC_MESSAGES" / "django.po").read_text()
+    missing = []
+    for match in PLURAL.finditer(text):
+        forms = re.split(r"msgstr\[\d\] ", match.group(3))[1:]
+        if any(not "".join(re.findall(r'"(.*)"', form)) for form in forms):
+            missing.append("".join(re.findall(r'"(.*)"', match.group(1))))
+    assert len(re.findall(r"^msgid_plural", text, re.M)) > 5
+    assert missing == []
+
+
 def test_spanish_is_complete_and_nothing_is_fuzzy():
     spanish = entries("es")
     assert len(spanish) > 150

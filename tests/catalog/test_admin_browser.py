@@ -81,7 +81,7 @@ def test_the_product_form_guesses_the_category_as_soon_as_a_photo_is_chosen(
     save_screenshot(chromium, "admin-product-form")
 
 
-def test_screenshots_of_the_storefront_and_the_review_queue(
+def test_screenshots_of_the_storefront_the_review_queue_and_the_model_page(
     chromium, live_server, client, admin_user
 ):
     products = demo_catalog()
@@ -100,3 +100,6 @@ def test_screenshots_of_the_storefront_and_the_review_queue(
     rows = chromium.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
     assert len(rows) == len(held)
     save_screenshot(chromium, "review-queue")
+    chromium.get(live_server.url + reverse("admin:catalog_trainingrun_changelist"))
+    assert chromium.find_elements(By.CSS_SELECTOR, "form button, form input[type=submit]")
+    save_screenshot(chromium, "model-page")

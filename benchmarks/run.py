@@ -5,8 +5,9 @@ p95s and ratios with each target and whether it was met. Comparisons are timed s
 this one run. Nothing is downloaded: the model is the committed one, the photos and Fashion-MNIST
 come from ../shared/datasets (CLOTHING_PHOTOS_DIR, FASHION_MNIST_DIR), the load generator is wrk.
 
-Needs PostgreSQL and Redis on 127.0.0.1 (BENCH_DATABASE_URL, BENCH_BROKER_URL); the bench uses
-its own database, percha_bench, dropped and created again every run, and Redis database 12.
+Needs PostgreSQL and Redis on 127.0.0.1 (BENCH_DATABASE_URL, BENCH_BROKER_URL, BENCH_CACHE_URL);
+the bench uses its own database, percha_bench, dropped and created again every run, and Redis
+databases 12 (broker) and 13 (the store's cache).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The store as it runs in production, started for the bench: PostgreSQL, Redis, gunicorn, a worker.
 
 Everything lives apart from other users of the machine: its own database (``percha_bench``,
-dropped and created again each run), its own Redis database number (12), media and static files
-in a temporary folder. DEBUG is off, as in production.
+dropped and created again each run), its own Redis database numbers (12 the broker, 13 the
+store's cache), media and static files in a temporary folder. DEBUG is off, as in production.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/percha_bench"
 )
 BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/12")
+# The store's cache (catalog/cache.py) in Redis as in docker-compose, in a database of its own.
+CACHE_URL = os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/13")
 READY_TIMEOUT = 120.0
 
 
@@ -29,6 +31,7 @@ def bench_env(workdir: Path) -> dict[str, str]:
     return {
         "DATABASE_URL": DATABASE_URL,
         "CELERY_BROKER_URL": BROKER_URL,
+        "CACHE_URL": CACHE_URL,
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(48),
         "SECURE_SSL_REDIRECT": "false",  # plain HTTP on 127.0.0.1, no TLS proxy in front
@@ -74,10 +77,11 @@ def drop_database(url: str = DATABASE_URL) -> None:
 
 
 def flush_broker(url: str = BROKER_URL) -> None:
-    """Empty the bench's own Redis database (never another number)."""
+    """Empty the bench's own Redis databases, broker and cache (never another number)."""
     import redis
 
-    redis.Redis.from_url(url).flushdb()
+    for each in (url, CACHE_URL):
+        redis.Redis.from_url(each).flushdb()
 
 
 def free_port() -> int:

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from catalog import selectors, services, training
+from catalog.cache import catalog_changed
 from catalog.forms import (
     BulkUploadForm,
     ProductAddForm,
@@ -90,6 +91,22 @@ class CategoryAdmin(admin.ModelAdmin):
     @admin.display(description=_("products"), ordering="_product_count")
     def product_count(self, category: Category) -> int:
         return category._product_count
+
+    # Categories have no write service (the admin's form is the whole rule), so the admin says
+    # itself that the catalog changed: names, tree and counts are in every cached page.
+    def save_model(
+        self, request: HttpRequest, obj: Category, form: ModelForm, change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        catalog_changed()
+
+    def delete_model(self, request: HttpRequest, obj: Category) -> None:
+        super().delete_model(request, obj)
+        catalog_changed()
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Category]) -> None:
+        super().delete_queryset(request, queryset)
+        catalog_changed()
 
 
 class ProductAdminBase(admin.ModelAdmin):
@@ -193,7 +210,17 @@ class ProductAdminBase(admin.ModelAdmin):
             services.product_set_category(product=obj, category=data.get("category"))
         elif form.changed_data:
             # Only the edited columns: a classification finishing meanwhile is not overwritten.
-            obj.save(update_fields=[*form.changed_data, "updated_at"])
+            edited = {field: data[field] for field in form.changed_data}
+            services.product_update(product=obj, data=edited)
+
+    # Deleting has no service either: the admin deletes the rows and says the catalog changed.
+    def delete_model(self, request: HttpRequest, obj: Product) -> None:
+        super().delete_model(request, obj)
+        catalog_changed()
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
+        super().delete_queryset(request, queryset)
+        catalog_changed()
 
     # Columns and read-only fields.
     @admin.display(description=_("photo"))

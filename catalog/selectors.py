@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
@@ -76,6 +78,16 @@ def category_tree() -> list[Category]:
     for root in roots:
         fill(root)
     return roots
+
+
+def tree_node(roots: Iterable[Category], slug: str) -> Category | None:
+    """The node of ``category_tree()`` with that slug, counts and children attached; no query."""
+    for category in roots:
+        if category.slug == slug:
+            return category
+        if found := tree_node(category.subcategories, slug):
+            return found
+    return None
 
 
 def review_queue() -> QuerySet[Product]:

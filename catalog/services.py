@@ -6,6 +6,8 @@ The rules, in one place:
 - Confidence at or above the threshold files the product under the predicted category; below
   it the suggestion is kept and the product waits for review (no category, so it is not shown).
 - A category set by a person is never overwritten by the model.
+- Every write here ends with ``catalog_changed()``: the cached pages and lists of the storefront
+  and the API (catalog/cache.py) are stale from then on. A new write service must call it too.
 - The model's classes come from its card: ``categories_sync_with_model`` makes the categories
   follow a promoted model, and ``products_queue_for_new_model`` lets it re-file what the old
   model filed (never a person's choice).
@@ -29,6 +31,7 @@ from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 
 from catalog import selectors
+from catalog.cache import catalog_changed
 from catalog.models import Category, Product
 from catalog.photos import make_thumbnail, validated_photo
 from classifier import predictor
@@ -90,6 +93,7 @@ def product_create(
     product.thumbnail.save(thumbnail.name, thumbnail, save=False)
     product.full_clean()
     _save_with_a_free_slug(product)
+    catalog_changed()
     if classify:
         products_queue_classification(product_ids=[product.pk])
     return product
@@ -108,6 +112,7 @@ def product_update(*, product: Product, data: Mapping[str, Any]) -> Product:
         setattr(product, field, value.strip() if field == "name" else value)
     product.full_clean()
     product.save(update_fields=[*data, "updated_at"])
+    catalog_changed()
     return product
 
 
@@ -172,6 +177,7 @@ def product_apply_prediction(
         product.category_source = ""
         product.classification_status = Product.Status.NEEDS_REVIEW
     product.save()
+    catalog_changed()  # filed, moved or taken off the shop: the listings change
     return product
 
 
@@ -180,6 +186,7 @@ def product_mark_failed(*, product: Product, error: str) -> Product:
     product.classification_status = Product.Status.FAILED
     product.classification_error = error
     product.save(update_fields=["classification_status", "classification_error", "updated_at"])
+    catalog_changed()  # the API lists the status
     return product
 
 
@@ -190,6 +197,7 @@ def product_set_category(*, product: Product, category: Category | None) -> Prod
     if category is not None and product.classification_status == Product.Status.NEEDS_REVIEW:
         product.classification_status = Product.Status.CLASSIFIED
     product.save()
+    catalog_changed()
     return product
 
 
@@ -207,6 +215,7 @@ def products_reclassify(*, products: Iterable[Product]) -> int:
     Product.objects.filter(pk__in=ids).update(
         classification_status=Product.Status.PENDING, classification_error=""
     )
+    catalog_changed()
     products_queue_classification(product_ids=ids)
     return len(ids)
 
@@ -226,6 +235,7 @@ def products_queue_pending(
     ids = list(products.values_list("pk", flat=True))
     if include_failed:
         Product.objects.filter(pk__in=ids).update(classification_status=Product.Status.PENDING)
+        catalog_changed()
     products_queue_classification(product_ids=ids)
     return len(ids)
 
@@ -248,6 +258,7 @@ def products_queue_for_new_model(*, include_failed: bool = True) -> int:
         classification_error="",
         updated_at=timezone.now(),
     )
+    catalog_changed()
     products_queue_classification(product_ids=ids)
     return len(ids)
 
@@ -313,6 +324,7 @@ def categories_sync_with_model(*, labels: Sequence[Label] | None = None) -> Cate
             category.classifier_label = label.index
             category.save(update_fields=["classifier_label"])
             result.linked.append((label, category))
+    catalog_changed()
     return result
 
 
@@ -323,8 +335,10 @@ def products_set_published(*, products: Iterable[Product], published: bool) -> i
     moment is not overwritten by a stale copy of the row.
     """
     ids = [p.pk for p in products]
-    return (
+    changed = (
         Product.objects.filter(pk__in=ids)
         .exclude(is_published=published)
         .update(is_published=published, updated_at=timezone.now())
     )
+    catalog_changed()
+    return changed

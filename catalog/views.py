@@ -12,8 +12,12 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from catalog import cache as catalog_cache
 from catalog import selectors
 from catalog.classifier_page import page_config
 from catalog.models import Category, Product
@@ -53,7 +57,7 @@ def _find(
 
 def home(request: HttpRequest) -> HttpResponse:
     """Every top-level category with its count and a sample photo, then the newest products."""
-    tree = selectors.category_tree()
+    tree = catalog_cache.category_tree()
     samples = selectors.category_samples(tree)
     for category in tree:
         category.sample = samples.get(category.pk)
@@ -62,8 +66,13 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    """A category's products, its sub-categories' included, sorted and paginated."""
-    tree = selectors.category_tree()
+    """A category's products, its sub-categories' included, sorted and paginated.
+
+    Everything below the header is the same for every visitor in a language, so it is cached
+    under the catalog version (catalog/cache.py); the header, with its CSRF token, is rendered
+    for each request.
+    """
+    tree = catalog_cache.category_tree()
     found = _find(tree, slug)
     if found is None:
         raise Http404(_("No such category."))
@@ -71,17 +80,45 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     sort = request.GET.get("sort", "newest")
     if sort not in selectors.SORTS:
         sort = "newest"
-    products = selectors.product_list(category=category, published_only=True, sort=sort)
+
+    def content() -> str:
+        products = selectors.product_list(category=category, published_only=True, sort=sort)
+        context = {
+            "category": category,
+            "ancestors": ancestors,
+            "page_obj": _page(request, products),
+            "sort": sort,
+            "sort_options": _sort_options(),
+        }
+        return render_to_string("catalog/_category_content.html", context, request)
+
+    cache_key = _listing_cache_key(request, "category", slug)
     context = {
         "category_tree": tree,
         "category": category,
-        "ancestors": ancestors,
         "nav_current": (ancestors[0] if ancestors else category).slug,
-        "page_obj": _page(request, products),
-        "sort": sort,
-        "sort_options": _sort_options(),
+        # rendered from our templates, which escape what they show
+        "content": mark_safe(  # noqa: S308
+            content() if cache_key is None else catalog_cache.cached(cache_key, content)
+        ),
     }
     return render(request, "catalog/category.html", context)
+
+
+def _listing_cache_key(request: HttpRequest, *parts: str) -> str | None:
+    """The cache key of a listing's content for this request, or None to build it afresh.
+
+    The content shows the page and sort asked for, and its pagination links repeat the query
+    string: a query string with anything else (or an odd value) is not cached, so that made-up
+    parameters cannot fill the cache with one-off pages.
+    """
+    query = request.GET
+    if not set(query) <= {"page", "sort"} or any(len(query.getlist(k)) > 1 for k in query):
+        return None
+    page, sort = query.get("page", ""), query.get("sort", "")
+    if len(page) > 6 or not (page == "" or page.isdigit()) or sort not in {"", *selectors.SORTS}:
+        return None
+    return catalog_cache.key(*parts, get_language(), PAGE_SIZE, sort, page)
 
 
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:

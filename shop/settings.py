@@ -77,6 +77,12 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The catalog's read cache (catalog/cache.py). The default memory cache is per process: right for
+# the development server (one process, tasks in-process) and the tests. Wherever several
+# processes serve (gunicorn's workers, a Celery worker that classifies), point CACHE_URL at Redis
+# (redis://host:6379/1) so that a write in one process invalidates the pages of all of them.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -208,6 +214,10 @@ PERCHA = {
     "MAX_UPLOAD_BYTES": env.int("MAX_UPLOAD_BYTES", default=10 * 1024 * 1024),
     "MAX_IMAGE_PIXELS": env.int("MAX_IMAGE_PIXELS", default=40_000_000),
     "CLASSIFY_BATCH_SIZE": env.int("CLASSIFY_BATCH_SIZE", default=64),
+    # How long a cached category page, category tree or API product list may live. Every write
+    # through the store's code invalidates them at once (catalog/cache.py); this bounds how long
+    # a change made around it (SQL by hand, a data migration) takes to show.
+    "CATALOG_CACHE_SECONDS": env.int("CATALOG_CACHE_SECONDS", default=300),
     "FASHION_MNIST_DIR": env("FASHION_MNIST_DIR", default=""),
     # A store category with this many photos filed by a person becomes a class of its own
     # the next time the model is retrained (the admin's Model page lists the candidates).

@@ -63,13 +63,17 @@ def photo_bytes(fashion_test_set) -> bytes:
 
 @pytest.fixture(autouse=True)
 def _fast_and_isolated(request, tmp_path):
-    """Media into a temporary folder and a fast password hasher, for Django tests only."""
+    """Media into a temporary folder, a fast password hasher and an empty cache (the catalog's
+    pages cached by one test must not be served in the next one), for Django tests only."""
     if "settings" not in request.fixturenames and "db" not in request.fixturenames:
         yield
         return
+    from django.core.cache import cache
+
     settings = request.getfixturevalue("settings")
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()
     yield
 
 

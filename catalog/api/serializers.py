@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from catalog import cache as catalog_cache
 from catalog import selectors
 from catalog.models import Category, Product
 from classifier.labels import find_label
@@ -256,7 +257,8 @@ class ProductListParamsSerializer(serializers.Serializer):
     def validate_category(self, slug: str) -> Category | None:
         if not slug:
             return None
-        category = Category.objects.filter(slug=slug).first()
+        # the node of the cached tree: its sub-categories come with it, no query for them
+        category = selectors.tree_node(catalog_cache.category_tree(), slug)
         if category is None:
             raise serializers.ValidationError(UNKNOWN_CATEGORY.format(value=slug))
         return category

@@ -8,14 +8,15 @@ classified after the transaction commits, so clients poll ``status_url``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -31,6 +32,7 @@ from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
 import classifier
+from catalog import cache as catalog_cache
 from catalog import selectors, services
 from catalog.api import serializers as s
 from catalog.api.permissions import IsStaffOrReadOnly, is_staff
@@ -56,6 +58,22 @@ LOCATION = OpenApiParameter(
     response=[202],
     description="Where to poll the classification: GET /api/products/{id}/status/.",
 )
+
+
+# GET /api/products/ parameters whose answers are cached (not search: free text).
+LIST_CACHED_PARAMS = frozenset({"category", "status", "ordering", "page"})
+
+
+def plain(data: Any) -> Any:
+    """Serialized data as plain dicts, lists and strings, to be cached: DRF's ReturnDict and
+    Hyperlink (a str that holds the model instance it links to) do not pickle back."""
+    if isinstance(data, dict):
+        return {k: plain(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [plain(v) for v in data]
+    if isinstance(data, str):
+        return str(data)
+    return data
 
 
 class ClassifierUnavailable(APIException):
@@ -84,16 +102,6 @@ def service_errors(field: str = "image") -> Iterator[None]:
         raise ValidationError(detail) from None
 
 
-def find_category(roots: Iterable[Category], slug: str) -> Category | None:
-    """The node of ``category_tree()`` with that slug, counts and children attached."""
-    for category in roots:
-        if category.slug == slug:
-            return category
-        if found := find_category(category.subcategories, slug):
-            return found
-    return None
-
-
 class CategoryViewSet(GenericViewSet):
     """The category tree with customer-visible product counts; read-only."""
 
@@ -108,14 +116,14 @@ class CategoryViewSet(GenericViewSet):
 
     @extend_schema(summary="The category tree", responses=s.CategorySerializer(many=True))
     def list(self, request: Request) -> Response:
-        return Response(self.get_serializer(selectors.category_tree(), many=True).data)
+        return Response(self.get_serializer(catalog_cache.category_tree(), many=True).data)
 
     @extend_schema(
         summary="One category with its sub-categories",
         responses={200: s.CategorySerializer, 404: OpenApiResponse(description="No such slug.")},
     )
     def retrieve(self, request: Request, slug: str) -> Response:
-        category = find_category(selectors.category_tree(), slug)
+        category = selectors.tree_node(catalog_cache.category_tree(), slug)
         if category is None:
             raise NotFound(s.UNKNOWN_CATEGORY.format(value=slug))
         return Response(self.get_serializer(category).data)
@@ -158,6 +166,11 @@ class ProductViewSet(GenericViewSet):
         },
     )
     def list(self, request: Request) -> Response:
+        """A page of products; what non-staff callers get is cached under the catalog version
+        (catalog/cache.py): it is the same for all of them in a language."""
+        cache_key = self.list_cache_key(request)
+        if cache_key is not None and (data := cache.get(cache_key)) is not None:
+            return Response(data)
         params = s.ProductListParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         query = params.validated_data
@@ -169,7 +182,32 @@ class ProductViewSet(GenericViewSet):
             sort=query["ordering"] or "newest",
         )
         page = self.paginate_queryset(products)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        response = self.get_paginated_response(self.get_serializer(page, many=True).data)
+        if cache_key is not None:
+            timeout = settings.PERCHA["CATALOG_CACHE_SECONDS"]
+            cache.set(cache_key, plain(response.data), timeout=timeout)
+        return response
+
+    def list_cache_key(self, request: Request) -> str | None:
+        """The list's cache key, or None to build it afresh: for staff (who see unpublished
+        products), and for a search or a parameter outside the short list, so that made-up
+        query strings cannot fill the cache with one-off pages. The links in the answer are
+        absolute, hence the scheme and host in the key."""
+        query = request.query_params
+        if is_staff(request) or not set(query) <= LIST_CACHED_PARAMS:
+            return None
+        if any(len(query.getlist(k)) > 1 or len(query[k]) > 100 for k in query):
+            return None
+        page = query.get("page", "")
+        if len(page) > 6 or not (page == "" or page.isdigit()):
+            return None
+        return catalog_cache.key(
+            "api-products",
+            get_language(),
+            request.build_absolute_uri("/"),
+            self.paginator.page_size,
+            *(query.get(k, "") for k in sorted(LIST_CACHED_PARAMS)),
+        )
 
     @extend_schema(summary="One product", responses={200: s.ProductSerializer, 404: NOT_FOUND})
     def retrieve(self, request: Request, pk: str) -> Response:

@@ -9,7 +9,7 @@ from django import template
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from catalog import selectors
+from catalog import cache as catalog_cache
 from catalog.models import Category
 
 register = template.Library()
@@ -34,5 +34,5 @@ def nav_categories(context: template.Context) -> list[Category]:
     otherwise loads it once (the 404 page, the product page), so no page queries it twice."""
     tree: Any = context.get("category_tree")
     if tree is None:
-        tree = selectors.category_tree()
+        tree = catalog_cache.category_tree()
     return tree

@@ -12,6 +12,7 @@ from django.utils import translation
 from catalog import services
 from catalog.models import Category, Product
 from tests.conftest import SERVED_CLASSES
+from tests.on_commit import tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -36,8 +37,8 @@ def test_create_saves_pending_and_classifies_after_commit(
         product = make_product(photo_bytes)
     assert product.classification_status == Product.Status.PENDING
     assert product.thumbnail and product.image.name.endswith(".jpg")
-    assert len(callbacks) == 1  # queued only once the transaction commits
-    callbacks[0]()  # no broker in tests: the task runs in-process
+    assert len(tasks(callbacks)) == 1  # queued only once the transaction commits
+    tasks(callbacks)[0]()  # no broker in tests: the task runs in-process
     product.refresh_from_db()
     assert product.classification_status in (Product.Status.CLASSIFIED, Product.Status.NEEDS_REVIEW)
     assert product.predicted_label is not None and len(product.probabilities) == SERVED_CLASSES

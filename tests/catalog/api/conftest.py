@@ -11,6 +11,7 @@ from django.utils.crypto import get_random_string
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from catalog.cache import catalog_changed
 from catalog.models import Category, Product
 
 _serial = itertools.count(1)
@@ -38,7 +39,9 @@ def make_product(db):
             "classification_status": Product.Status.CLASSIFIED,
             "is_published": True,
         }
-        return Product.objects.create(**{**defaults, **fields})
+        product = Product.objects.create(**{**defaults, **fields})
+        catalog_changed()  # a row written around the services: the store's cache must hear of it
+        return product
 
     return make
 

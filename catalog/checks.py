@@ -1,0 +1,32 @@
+"""System checks of the catalog's setup, run by ``manage.py check`` and at every start."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core import checks
+
+LOCAL_CACHES = {
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+}
+
+
+@checks.register(checks.Tags.caches)
+def cache_shared_with_the_worker(**kwargs: Any) -> list[checks.CheckMessage]:
+    """A real worker files products in its own process: with a per-process cache the web app
+    would not hear of it and would show the old pages until they expire (catalog/cache.py)."""
+    backend = settings.CACHES["default"]["BACKEND"]
+    if settings.CELERY_TASK_ALWAYS_EAGER or backend not in LOCAL_CACHES:
+        return []
+    return [
+        checks.Warning(
+            f"CELERY_BROKER_URL is set but the cache is per process ({backend.rsplit('.', 1)[1]}):"
+            " products the worker classifies will show in the storefront only when the cached"
+            " pages expire (CATALOG_CACHE_SECONDS).",
+            hint="Set CACHE_URL to a Redis database shared by the web app and the worker, "
+            "e.g. redis://127.0.0.1:6379/1.",
+            id="catalog.W001",
+        )
+    ]

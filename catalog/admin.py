@@ -77,8 +77,21 @@ def _with_suggestion_names(queryset: QuerySet) -> QuerySet:
     )
 
 
+class ChangesCatalogOnDelete(admin.ModelAdmin):
+    """Deleting has no service: the admin deletes the rows and says the catalog changed (the
+    cached pages show them)."""
+
+    def delete_model(self, request: HttpRequest, obj) -> None:
+        super().delete_model(request, obj)
+        catalog_changed()
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        super().delete_queryset(request, queryset)
+        catalog_changed()
+
+
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(ChangesCatalogOnDelete):
     list_display = ["name_es", "name_en", "slug", "parent", "classifier_label", "product_count"]
     list_select_related = ["parent"]
     search_fields = ["name_es", "name_en", "slug"]
@@ -100,16 +113,8 @@ class CategoryAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         catalog_changed()
 
-    def delete_model(self, request: HttpRequest, obj: Category) -> None:
-        super().delete_model(request, obj)
-        catalog_changed()
 
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Category]) -> None:
-        super().delete_queryset(request, queryset)
-        catalog_changed()
-
-
-class ProductAdminBase(admin.ModelAdmin):
+class ProductAdminBase(ChangesCatalogOnDelete):
     """What the product list and the review queue share: the forms, saving through the
     services, the read-only model outputs and the columns that show them."""
 
@@ -212,15 +217,6 @@ class ProductAdminBase(admin.ModelAdmin):
             # Only the edited columns: a classification finishing meanwhile is not overwritten.
             edited = {field: data[field] for field in form.changed_data}
             services.product_update(product=obj, data=edited)
-
-    # Deleting has no service either: the admin deletes the rows and says the catalog changed.
-    def delete_model(self, request: HttpRequest, obj: Product) -> None:
-        super().delete_model(request, obj)
-        catalog_changed()
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
-        super().delete_queryset(request, queryset)
-        catalog_changed()
 
     # Columns and read-only fields.
     @admin.display(description=_("photo"))

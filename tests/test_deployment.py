@@ -206,6 +206,32 @@ def test_collectstatic_as_the_image_runs_it(tmp_path):
         assert (tmp_path / name).is_file()
 
 
+def test_the_training_worker_is_an_opt_in_service_with_tensorflow(services):
+    """The Model page's Retrain queues on `training`; only this worker listens there."""
+    trainer = services["trainer"]
+    assert trainer["profiles"] == ["training"]  # not started by a plain `docker compose up`
+    assert trainer["build"] == {"context": ".", "dockerfile": "Dockerfile.training"}
+    words = commands_of(trainer)[0]
+    assert words[:5] == ["celery", "-A", "shop", "worker", "-Q"] and words[5] == "training"
+    assert words[words.index("--concurrency") + 1] == "1"
+    for name in APP_SERVICES:  # the store's workers never take a training task
+        assert "training" not in command_line(services[name])
+    assert trainer["environment"]["TRAINING_RUNS_DIR"] == "/data/runs"
+    assert "runs:/data/runs" in trainer["volumes"] and "media:/data/media" in trainer["volumes"]
+    assert trainer["environment"]["DATABASE_URL"] == services["web"]["environment"]["DATABASE_URL"]
+
+    dockerfile = (ROOT / "Dockerfile.training").read_text()
+    assert re.search(r"pip install .*-r requirements-training\.txt", dockerfile)
+    assert "tensorflow" in (ROOT / "requirements-training.txt").read_text()
+    assert "-r requirements-training.txt" in (ROOT / "requirements-dev.txt").read_text()
+    # the retraining starts from the served Keras model: the store's image leaves it out, this
+    # image's own ignore file keeps it
+    ignored = (ROOT / "Dockerfile.training.dockerignore").read_text().splitlines()
+    assert "classifier/artifacts/*.keras" in (ROOT / ".dockerignore").read_text().splitlines()
+    assert "classifier/artifacts/*.keras" not in ignored
+    assert {".venv", "media", "node_modules", ".git"} <= set(ignored)
+
+
 def test_dockerignore_keeps_local_state_out():
     ignored = {
         line.strip()

@@ -14,6 +14,7 @@ classes, and what ``ml_training`` trains towards. No Django here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -60,6 +61,23 @@ def label_name(index: int) -> str:
     return LABELS[index].name
 
 
+def label_from_entry(entry: Mapping, index: int | None = None) -> Label:
+    """One class as a card lists it (``{"index", "name", …}``, or a bare name at ``index``),
+    with the fields it leaves out filled from ``KNOWN``."""
+    if isinstance(entry, str):
+        entry = {"name": entry}
+    name = str(entry["name"])
+    known = KNOWN.get(name)
+    return Label(
+        index=int(entry.get("index", index)),
+        name=name,
+        name_es=entry.get("name_es") or (known.name_es if known else name),
+        name_en=entry.get("name_en") or (known.name_en if known else name),
+        # absent: the table's default; "" in the card: deliberately no store category
+        slug=entry.get("slug", known.slug if known else "") or "",
+    )
+
+
 def labels_from_card(card: dict) -> tuple[Label, ...]:
     """The classes of a model card, in index order, with missing names filled from ``KNOWN``.
 
@@ -68,21 +86,9 @@ def labels_from_card(card: dict) -> tuple[Label, ...]:
     classes = card.get("classes") or []
     if not classes:
         return LABELS
-    labels = []
-    for entry in sorted(classes, key=lambda c: int(c["index"])):
-        name = str(entry["name"])
-        known = KNOWN.get(name)
-        labels.append(
-            Label(
-                index=int(entry["index"]),
-                name=name,
-                name_es=entry.get("name_es") or (known.name_es if known else name),
-                name_en=entry.get("name_en") or (known.name_en if known else name),
-                # absent: the table's default; "" in the card: deliberately no store category
-                slug=entry.get("slug", known.slug if known else "") or "",
-            )
-        )
-    return tuple(labels)
+    return tuple(
+        label_from_entry(entry) for entry in sorted(classes, key=lambda c: int(c["index"]))
+    )
 
 
 def model_labels(model_path: str | Path) -> tuple[Label, ...]:

@@ -20,7 +20,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import cv2
@@ -28,7 +28,7 @@ import numpy as np
 
 from classifier import preprocess
 from classifier.evaluate_photos import FOLDER_CLASSES, PHOTO_SUFFIXES
-from classifier.labels import LABELS
+from classifier.labels import LABELS, label_from_entry
 from ml_training.labels import CLASS_NAMES as FASHION_MNIST_NAMES
 
 FOOTWEAR = tuple(sorted(FOLDER_CLASSES["shoes"]))  # one folder, three classes
@@ -150,8 +150,6 @@ def label_shoes(photos: PhotoSet, probabilities: np.ndarray) -> PhotoSet:
 
 # --- the label set: the base model's classes (from its card), and what the photos add to it ---
 
-_KNOWN_NAMES = {label.name: label for label in LABELS}
-
 
 def slugify(text: str) -> str:
     """A store-style slug ("Pantalones cortos" → "pantalones-cortos"), to match names to folders."""
@@ -163,21 +161,14 @@ def class_entry(raw: str | Mapping, index: int) -> dict:
     """One class as the model card lists it: {"index", "name", "slug", "name_es", "name_en"}.
 
     Older cards and runs list bare names, or dicts with only index and name; the store's own
-    names fill the gaps for the classes it knows (``classifier.labels``), the name otherwise.
+    names fill the gaps for the classes it knows (``classifier.labels.label_from_entry``).
     """
     entry = {"name": raw} if isinstance(raw, str) else dict(raw)
     if entry.get("index", index) != index:
         raise ValueError(f"class {entry} is listed at position {index}")
-    name = entry.pop("name")
-    known = _KNOWN_NAMES.get(name)
-    return {
-        "index": index,
-        "name": name,
-        "slug": entry.pop("slug", known.slug if known else ""),
-        "name_es": entry.pop("name_es", known.name_es if known else name),
-        "name_en": entry.pop("name_en", known.name_en if known else name),
-        **{key: value for key, value in entry.items() if key != "index"},
-    }
+    label = label_from_entry(entry, index)
+    extra = {key: value for key, value in entry.items() if key not in asdict(label)}
+    return {**asdict(label), **extra}
 
 
 def base_classes(model_path: Path, outputs: int | None = None) -> list[dict]:

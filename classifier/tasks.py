@@ -12,7 +12,7 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 from kombu.exceptions import ChannelError
 
 import classifier
@@ -56,20 +56,11 @@ def classify_products(self, product_ids: list[int]) -> dict:
             services.product_mark_failed(product=product, error=reason)
             outcome["failed"] += 1
     results = classifier.classify_inputs(inputs, percha["MODEL_PATH"])
-    for product, result in zip(ready, results, strict=True):
-        with transaction.atomic():
-            locked = Product.objects.select_for_update().filter(pk=product.pk).first()
-            if locked is None or locked.classification_status != Product.Status.PENDING:
-                outcome["skipped"] += 1  # deleted, or another delivery got there first
-                continue
-            services.product_apply_prediction(
-                product=locked,
-                label=result.label,
-                confidence=result.confidence,
-                probabilities=result.probabilities,
-                model_version=result.model_version,
-            )
-            outcome["classified"] += 1
+    written = services.products_apply_predictions(
+        predictions={product.pk: result for product, result in zip(ready, results, strict=True)}
+    )
+    outcome["classified"] += written
+    outcome["skipped"] += len(ready) - written  # deleted, or another delivery got there first
     outcome["skipped"] += len(product_ids) - len(pending)
     return outcome
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
 import pytest
@@ -129,3 +130,70 @@ def test_accept_suggestion_files_under_the_predicted_category(photo_bytes):
     assert product.category.slug == "vestidos"
     assert product.category_source == Product.CategorySource.PERSON
     assert product.classification_status == Product.Status.CLASSIFIED
+
+
+@dataclasses.dataclass
+class Answer:
+    label: int
+    confidence: float
+    probabilities: list[float] = dataclasses.field(default_factory=lambda: [0.0] * 10)
+    model_version: str = "v"
+
+
+def test_a_batch_is_decided_as_one_product_at_a_time(photo_bytes):
+    bags = Category.objects.get(slug="bolsos")
+    confident, unsure, persons = (make_product(photo_bytes, classify=False) for _ in range(3))
+    services.product_set_category(product=persons, category=bags)
+    before = Product.objects.get(pk=confident.pk).updated_at
+    written = services.products_apply_predictions(
+        predictions={
+            confident.pk: Answer(label=1, confidence=0.9),
+            unsure.pk: Answer(label=1, confidence=0.3),
+            persons.pk: Answer(label=1, confidence=0.99),
+        },
+        threshold=0.6,
+    )
+    assert written == 3
+    confident, unsure, persons = [
+        Product.objects.get(pk=p.pk) for p in (confident, unsure, persons)
+    ]
+    assert confident.category.classifier_label == 1
+    assert confident.category_source == Product.CategorySource.MODEL
+    assert confident.classification_status == Product.Status.CLASSIFIED
+    assert confident.updated_at > before and confident.classified_at is not None
+    assert unsure.category is None and unsure.classification_status == Product.Status.NEEDS_REVIEW
+    assert persons.category == bags and persons.classification_status == Product.Status.CLASSIFIED
+    assert [p.predicted_label for p in (confident, unsure, persons)] == [1, 1, 1]
+
+
+def test_a_batch_writes_only_products_still_pending(photo_bytes):
+    done, pending = (make_product(photo_bytes, classify=False) for _ in range(2))
+    services.product_apply_prediction(
+        product=done, label=3, confidence=0.9, probabilities=[0.0] * 10, model_version="first"
+    )
+    gone = make_product(photo_bytes, classify=False)
+    gone_pk = gone.pk
+    gone.delete()
+    written = services.products_apply_predictions(
+        predictions={
+            pk: Answer(label=1, confidence=0.9, model_version="second")
+            for pk in (done.pk, pending.pk, gone_pk)
+        },
+        threshold=0.6,
+    )
+    assert written == 1  # another delivery did the first; the third was deleted meanwhile
+    assert Product.objects.get(pk=done.pk).model_version == "first"
+    assert Product.objects.get(pk=pending.pk).model_version == "second"
+
+
+def test_a_batchs_queries_do_not_grow_with_its_size(photo_bytes, django_assert_max_num_queries):
+    products = [make_product(photo_bytes, classify=False) for _ in range(12)]
+
+    def apply(batch: list[Product]) -> int:
+        answers = {p.pk: Answer(label=i % 10, confidence=0.9) for i, p in enumerate(batch)}
+        return services.products_apply_predictions(predictions=answers, threshold=0.6)
+
+    with django_assert_max_num_queries(6):  # categories, savepoint, lock, update, release
+        assert apply(products[:2]) == 2
+    with django_assert_max_num_queries(6):
+        assert apply(products[2:]) == 10

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import ml_training  # noqa: F401  # first: it turns TensorFlow's oneDNN kernels on before TF loads
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATASETS = ROOT.parent / "shared" / "datasets"
 FASHION_MNIST_DIR = Path(os.environ.get("FASHION_MNIST_DIR", SHARED_DATASETS / "fashion-mnist"))

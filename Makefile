@@ -8,7 +8,7 @@ TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 CLOTHING_PHOTOS_DIR ?= $(abspath ../shared/datasets/clothing-photos)
 export FASHION_MNIST_DIR
 
-.PHONY: help vendor publish screenshots install install-dev run test test-fast lint bench train train-production finetune export web-export-env export-web evaluate-photos report worker training-worker clean
+.PHONY: help vendor publish screenshots install install-dev run test test-fast lint bench bench-training train train-production finetune export web-export-env export-web evaluate-photos report worker training-worker clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -57,6 +57,9 @@ lint: ## ruff
 
 bench: ## the serving/store benchmark table (needs PostgreSQL, Redis, wrk; BENCH_ARGS=--quick)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+bench-training: ## training speed of the production recipe, TensorFlow's oneDNN off and on
+	$(BIN)/python -m benchmarks.training
 
 train: ## the six course models (dense, cnn, cnn_dropout) x (plain, augmented)
 	$(BIN)/python -m ml_training.train --all

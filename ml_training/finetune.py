@@ -1,7 +1,7 @@
 """Train a new store model: Fashion-MNIST plus a folder of labelled photos.
 
     python -m ml_training.finetune --photos DIR [--base classifier/artifacts/model.keras] \\
-        [--min-examples 50] [--epochs 6] [--limit N]
+        [--min-examples 50] [--epochs 6] [--repeats 1] [--limit N]
 
 DIR is either ``clothing-photos`` (folders t-shirt, pants, ..., hat, shorts, skirt) or the
 store's own labelled photos, ``manage.py export_training_photos DIR`` (folders named by
@@ -296,6 +296,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, default=RECIPE.max_epochs)
     parser.add_argument("--variants", type=int, default=3, help="photo-like copies per photo")
     parser.add_argument(
+        "--repeats", type=int, default=1, help="times the photos come in each epoch (default: 1)"
+    )
+    parser.add_argument(
         "--min-examples",
         type=int,
         default=default_min_examples(),
@@ -312,6 +315,7 @@ def main(argv: list[str] | None = None) -> None:
         args.runs_dir,
         args.epochs,
         args.variants,
+        args.repeats,
         min_examples=args.min_examples,
     )
 

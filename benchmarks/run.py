@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks import serving, stack, store
-from benchmarks.measure import Results
+from benchmarks.measure import Results, cpu_description
 
 SERVING_SECTIONS = ("single", "batch", "preprocess")
 STORE_SECTIONS = ("worker", "upload", "import", "reads")
@@ -150,8 +150,8 @@ def describe(args: argparse.Namespace, seconds: float) -> str:
         command = f"python -m benchmarks.run {' '.join(sys.argv[1:])}"
     load = os.getloadavg()
     return (
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC · `{command}` · {os.cpu_count()} cores "
-        f"({platform.processor() or platform.machine()}), Python {platform.python_version()} · "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC · `{command}` · {cpu_description()}, "
+        f"Python {platform.python_version()} · "
         f"took {seconds / 60:.1f} min · load average before the table {load[0]:.2f}"
     )
 

@@ -18,6 +18,8 @@ import subprocess
 import sys
 import time
 
+from benchmarks.measure import cpu_description
+
 PRODUCTION_EPOCHS = 40
 TRAIN_IMAGES = 55_000
 
@@ -77,7 +79,10 @@ def main(argv: list[str] | None = None) -> None:
             times[onednn].append(in_subprocess(onednn, args.images))
             print(f"round {round_ + 1}, oneDNN {'on' if onednn else 'off'}: "
                   f"{times[onednn][-1] * 1000:.2f} ms/image", flush=True)  # fmt: skip
-    print(f"\nproduction recipe, {args.images} images per timed epoch, {args.rounds} rounds")
+    print(
+        f"\nproduction recipe, {args.images} images per timed epoch, {args.rounds} rounds, "
+        f"{cpu_description()}"
+    )
     print("| oneDNN | ms per image (median) | 40 epochs of 55,000 images |")
     print("| --- | ---: | ---: |")
     for onednn in (False, True):

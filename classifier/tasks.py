@@ -1,7 +1,8 @@
 """Celery tasks: the Django adapter around ``classifier``. They fetch by id and call services.
 
-Idempotent: only products still pending are classified, and the result is written under a row
-lock, so a task delivered twice (late acknowledgement after a killed worker) files once.
+Idempotent: only products still pending are classified, and a batch's results are written in
+one transaction under its rows' locks, so a task delivered twice (late acknowledgement after a
+killed worker) files each product once, and a worker killed mid-batch leaves none written.
 Transient failures (database, storage, model not loadable) retry with backoff; an unreadable or
 missing photo fails at once with the reason kept on the product.
 """

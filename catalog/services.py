@@ -168,6 +168,29 @@ def product_apply_prediction(
     return product
 
 
+class Prediction(Protocol):
+    """What the services need of a model's answer (``classifier.Classification`` has it)."""
+
+    label: int
+    confidence: float
+    probabilities: list[float]
+    model_version: str
+
+
+PREDICTION_FIELDS = [
+    "predicted_label",
+    "confidence",
+    "probabilities",
+    "model_version",
+    "classified_at",
+    "classification_error",
+    "classification_status",
+    "category",
+    "category_source",
+    "updated_at",
+]
+
+
 def products_apply_predictions(
     *, predictions: Mapping[int, Prediction], threshold: float | None = None
 ) -> int:
@@ -179,6 +202,8 @@ def products_apply_predictions(
     written: one deleted meanwhile, or done by another delivery of the same task, is left alone.
     Returns how many were written.
     """
+    if not predictions:
+        return 0
     if threshold is None:
         threshold = confidence_threshold()
     labels = {prediction.label for prediction in predictions.values()}
@@ -207,29 +232,6 @@ def products_apply_predictions(
         if pending:
             catalog_changed()
     return len(pending)
-
-
-class Prediction(Protocol):
-    """What the services need of a model's answer (``classifier.Classification`` has it)."""
-
-    label: int
-    confidence: float
-    probabilities: list[float]
-    model_version: str
-
-
-PREDICTION_FIELDS = [
-    "predicted_label",
-    "confidence",
-    "probabilities",
-    "model_version",
-    "classified_at",
-    "classification_error",
-    "classification_status",
-    "category",
-    "category_source",
-    "updated_at",
-]
 
 
 def _record_prediction(

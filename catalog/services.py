@@ -292,10 +292,16 @@ def product_accept_suggestion(*, product: Product) -> Product:
 
 
 def products_reclassify(*, products: Iterable[Product]) -> int:
-    """Run the model again (e.g. after a new model); a person's category stays as it is."""
+    """Run the model again (e.g. after a new model); a person's category stays as it is.
+
+    ``updated_at`` moves too: the periodic ``products_queue_pending`` leaves recently changed
+    products alone, so it does not queue these a second time while their task is on its way.
+    """
     ids = [p.pk for p in products]
     Product.objects.filter(pk__in=ids).update(
-        classification_status=Product.Status.PENDING, classification_error=""
+        classification_status=Product.Status.PENDING,
+        classification_error="",
+        updated_at=timezone.now(),
     )
     catalog_changed()
     products_queue_classification(product_ids=ids)
@@ -334,15 +340,7 @@ def products_queue_for_new_model(*, include_failed: bool = True) -> int:
     products = Product.objects.exclude(category_source=Product.CategorySource.PERSON)
     if not include_failed:
         products = products.exclude(classification_status=Product.Status.FAILED)
-    ids = list(products.values_list("pk", flat=True))
-    Product.objects.filter(pk__in=ids).update(
-        classification_status=Product.Status.PENDING,
-        classification_error="",
-        updated_at=timezone.now(),
-    )
-    catalog_changed()
-    products_queue_classification(product_ids=ids)
-    return len(ids)
+    return products_reclassify(products=products.only("pk"))
 
 
 @dataclasses.dataclass

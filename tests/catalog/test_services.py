@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -10,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import translation
+from django.utils import timezone, translation
 
 from catalog import services
 from catalog.models import Category, Product
@@ -202,3 +203,19 @@ def test_a_batch_is_one_transaction_with_one_update_a_product(photo_bytes):
     assert small.count("SELECT") == large.count("SELECT") == 2
     assert (small.count("UPDATE"), large.count("UPDATE")) == (2, 10)
     assert large.count("SAVEPOINT") <= 1  # one transaction (a savepoint inside the test's)
+
+
+def test_reclassified_products_are_not_queued_again_by_the_periodic_run(
+    photo_bytes, django_capture_on_commit_callbacks
+):
+    product = make_product(photo_bytes, classify=False)
+    services.product_apply_prediction(
+        product=product, label=1, confidence=0.9, probabilities=[0.0] * 10, model_version="v"
+    )
+    Product.objects.filter(pk=product.pk).update(updated_at=timezone.now() - timedelta(hours=1))
+    services.products_reclassify(products=[product])
+    assert Product.objects.get(pk=product.pk).classification_status == Product.Status.PENDING
+    # beat's run leaves products changed within the last minutes: their task is on its way
+    with django_capture_on_commit_callbacks(execute=False):
+        assert services.products_queue_pending(older_than=timedelta(minutes=5)) == 0
+        assert services.products_queue_pending() == 1

@@ -112,6 +112,13 @@ def with_flip_averaging(model: keras.Model) -> keras.Model:
     return keras.Model(inputs, outputs, name=f"{model.name}_flip_averaged")
 
 
+def unwrapped(model: keras.Model) -> keras.Model:
+    """The network inside a ``with_flip_averaging`` model, or the model itself."""
+    inner = [layer for layer in model.layers if isinstance(layer, keras.Model)]
+    flips = any(isinstance(layer, HorizontalFlip) for layer in model.layers)
+    return inner[0] if flips and len(inner) == 1 else model
+
+
 BUILDERS = {
     "dense": dense,
     "cnn": cnn,

@@ -64,13 +64,9 @@ def _write_saved_model(model_path: Path, saved_model_dir: Path) -> None:
 
     from ml_training import architectures
 
-    model = keras.models.load_model(
-        model_path,
-        compile=False,
-        custom_objects={"HorizontalFlip": architectures.HorizontalFlip},
-    )
-    flip_averaged = _flip_averaged_parts(model)
-    if flip_averaged is None:
+    model = keras.models.load_model(model_path, compile=False)
+    network = architectures.unwrapped(model)
+    if network is model:  # not flip-averaged
         model.export(saved_model_dir, format="tf_saved_model", verbose=False)
         return
     # A flip-averaged model calls its network twice; traced as it stands, the converter folds
@@ -78,8 +74,6 @@ def _write_saved_model(model_path: Path, saved_model_dir: Path) -> None:
     # them twice (4.6 MB instead of 2.3 MB). One call on the image and its mirror stacked in the
     # batch gives the same figures with the weights once.
     import tensorflow as tf
-
-    network = flip_averaged
 
     def serve(images):
         count = tf.shape(images)[0]
@@ -92,19 +86,6 @@ def _write_saved_model(model_path: Path, saved_model_dir: Path) -> None:
         "serve", serve, input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32, "images")]
     )
     archive.write_out(str(saved_model_dir), verbose=False)
-
-
-def _flip_averaged_parts(model):
-    """The inner network of an ``architectures.with_flip_averaging`` model, else None."""
-    import keras
-
-    from ml_training import architectures
-
-    kinds = [type(layer) for layer in model.layers]
-    networks = [layer for layer in model.layers if isinstance(layer, keras.Model)]
-    if architectures.HorizontalFlip in kinds and len(networks) == 1:
-        return networks[0]
-    return None
 
 
 def _convert(converter: Path, saved_model_dir: Path, web_dir: Path) -> None:

@@ -59,12 +59,6 @@ RECIPE = train.Recipe(
 )
 
 
-def unwrapped(model: keras.Model) -> keras.Model:
-    """The network inside an exported flip-averaged model (or the model itself)."""
-    inner = [layer for layer in model.layers if isinstance(layer, keras.Model)]
-    return inner[0] if len(inner) == 1 else model
-
-
 def with_new_classes(base: keras.Model, num_classes: int) -> keras.Model:
     """The base model with a wider output layer; the known classes keep their weights."""
     features = base.layers[-2].output
@@ -137,7 +131,7 @@ def finetune(
     min_examples = default_min_examples() if min_examples is None else min_examples
     run_dir = runs_dir / RUN_NAME
     run_dir.mkdir(parents=True, exist_ok=True)
-    base = unwrapped(keras.models.load_model(base_path, compile=False))
+    base = architectures.unwrapped(keras.models.load_model(base_path, compile=False))
     known = photos.base_classes(base_path, outputs=base.output_shape[-1])
     manifest = photos.read_manifest(photos_dir)
     plan = photos.plan_classes(known, photos.count_photos(photos_dir), manifest, min_examples)

@@ -8,6 +8,7 @@ page and the publishable folder (``manage.py build_classifier_page``) say the sa
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -60,11 +61,19 @@ def page_messages() -> dict[str, str]:
     return messages
 
 
-def page_config(static_base: str, model_url: str, with_links: bool = True) -> dict:
-    """The JSON the page reads from ``#classifier-config``."""
+def page_config(static_base: str | None = None, store: bool = True) -> dict:
+    """The JSON the page reads from ``#classifier-config``.
+
+    ``static_base`` is where the scripts, the vendored runtimes and ``model/`` are (default: the
+    store's ``STATIC_URL``); ``store`` is off for the publishable copy, which links to no category
+    and files as the model card says. In the store the threshold is the store's own setting
+    when an operator set one (null: the card's), so the page says what the store would do.
+    """
+    static_base = settings.STATIC_URL if static_base is None else static_base
     return {
         "staticBase": static_base,
-        "modelUrl": model_url,
-        "classes": _class_names(with_links),
+        "modelUrl": static_base + "model/",
+        "threshold": settings.PERCHA["CONFIDENCE_THRESHOLD"] if store else None,
+        "classes": _class_names(with_links=store),
         "messages": page_messages(),
     }

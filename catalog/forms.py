@@ -60,9 +60,8 @@ class PhotoWithPreviewInput(forms.ClearableFileInput):
 
     def render(self, name, value, attrs=None, renderer=None) -> str:
         field = super().render(name, value, attrs, renderer)
-        static_base = settings.STATIC_URL
         config = {
-            **page_config(static_base=static_base, model_url=static_base + "model/"),
+            **page_config(),
             "vendor": [
                 static("vendor/tf.min.js"),
                 static("vendor/tf-backend-wasm.min.js"),

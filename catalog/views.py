@@ -7,7 +7,6 @@ the API and the admin agree on what "visible" means.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -152,6 +151,4 @@ def search(request: HttpRequest) -> HttpResponse:
 def classifier(request: HttpRequest) -> HttpResponse:
     """The model in the customer's browser: a photo is converted and classified on the device
     (nothing is uploaded), with what the model saw and the matching store category."""
-    static_base = settings.STATIC_URL  # with the script prefix: "/static/" behind "/"
-    config = page_config(static_base=static_base, model_url=static_base + "model/")
-    return render(request, "catalog/classifier.html", {"classifier_config": config})
+    return render(request, "catalog/classifier.html", {"classifier_config": page_config()})

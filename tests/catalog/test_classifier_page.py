@@ -38,6 +38,14 @@ def test_page_is_spanish_by_default_and_names_store_categories(client):
 
 
 @pytest.mark.django_db
+def test_the_page_decides_with_the_stores_threshold_when_an_operator_set_one(client, settings):
+    settings.PERCHA = {**settings.PERCHA, "CONFIDENCE_THRESHOLD": None}
+    assert page_config(client.get(reverse(PAGE)))["threshold"] is None  # the card's, in the page
+    settings.PERCHA = {**settings.PERCHA, "CONFIDENCE_THRESHOLD": 0.85}
+    assert page_config(client.get(reverse(PAGE)))["threshold"] == 0.85
+
+
+@pytest.mark.django_db
 def test_page_in_english_and_linked_from_every_page(client):
     client.cookies["django_language"] = "en"
     config = page_config(client.get(reverse(PAGE)))

@@ -52,7 +52,7 @@ const [base, photos, done] = arguments;
 (async () => {
   const p = await import(base + "js/classifier/preprocess.js");
   const m = await import(base + "js/classifier/model.js");
-  const classifier = await m.loadClassifier(base + "model/");
+  const classifier = await m.loadClassifier(base + "model/", { wasmPath: base + "vendor/" });
   const images = [];
   const ms = [];
   for (const encoded of photos) {

@@ -67,9 +67,7 @@ def build(directory: Path) -> list[Path]:
                 {
                     "static_base": "",
                     "language_links": PAGES,
-                    "classifier_config": page_config(
-                        static_base="", model_url="model/", with_links=False
-                    ),
+                    "classifier_config": page_config(static_base="", store=False),
                 },
             )
         (directory / filename).write_text(html, encoding="utf-8")

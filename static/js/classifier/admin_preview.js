@@ -41,7 +41,7 @@ async function preview(container, config, photo) {
     const [best] = topClasses(outcome.probabilities, model.classes, 1);
     const known = config.classes[best.index] || { name: best.name, filed: false };
     const percent = (best.probability * 100).toFixed(0);
-    const sure = best.probability >= model.threshold && known.filed;
+    const sure = best.probability >= (config.threshold ?? model.threshold) && known.filed;
     drawModelInput(container.querySelector("canvas"), outcome.input.image);
     text.textContent = say(sure ? "guess" : "guessUnsure", { name: known.name, percent });
     container.dataset.state = "done";

@@ -18,7 +18,7 @@ async function useBackend(names, wasmPath) {
   for (const name of names) {
     if (name === "wasm") {
       if (!tf.wasm) continue; // vendor/tf-backend-wasm.min.js not loaded
-      tf.wasm.setWasmPaths(wasmPath);
+      if (wasmPath) tf.wasm.setWasmPaths(wasmPath); // else beside tf-backend-wasm.min.js
     }
     try {
       if (tf.getBackend() === name || (await tf.setBackend(name))) {
@@ -50,7 +50,7 @@ function soften(probabilities, temperature) {
  * predict takes a Float32Array of n*784 values in [0, 1] (n 28x28 images, row by row) and
  * returns n Float32Array probability vectors, temperature-scaled as the server's.
  */
-export async function loadClassifier(baseUrl, { backend, wasmPath = "" } = {}) {
+export async function loadClassifier(baseUrl, { backend, wasmPath } = {}) {
   await useBackend(backend ? [backend] : PREFERRED_BACKENDS, wasmPath);
   const response = await fetch(`${baseUrl}model_card.json`);
   if (!response.ok) throw new Error(`model card: ${response.status} ${response.statusText}`);

@@ -25,7 +25,7 @@ function percent(probability) {
 function verdict(model, best) {
   const known = config.classes[best.index] || { name: best.name, url: "", filed: false };
   const element = document.createElement("span");
-  if (best.probability < model.threshold) {
+  if (best.probability < (config.threshold ?? model.threshold)) {
     element.textContent = say("unsure", { percent: percent(best.probability) });
   } else if (!known.filed) {
     element.textContent = say("not_sold", { name: known.name });

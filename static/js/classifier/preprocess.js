@@ -11,7 +11,7 @@
 // function it mirrors; keep them in step (tests/classifier/test_web_preprocess.py checks the
 // constants and measures the parity in a real Chromium).
 //
-// Usage: `toModelInput(await decodePhoto(file))` → {image: Float32Array(784), mask, gain}.
+// Usage: `toModelInput(await decodePhoto(file))` → {image: Float32Array(784)}.
 // decodePhoto rejects with an Error whose `code` (and `params`) are those of Python's
 // UnreadableImage, i.e. the keys of classifier.preprocess.MESSAGES.
 
@@ -447,7 +447,7 @@ function brightness(gray, mask, height, width) {
   for (let p = 0; p < bright.length; p++) {
     if (mask[p]) bright[p] = Math.max(Math.min(Math.max(f32(negative[p] * lift), 0), 1), floor);
   }
-  return { bright, gain };
+  return bright;
 }
 
 /** Mirrors _fit_and_centre: longest side to 28, centred by its mass on a black 28x28 canvas. */
@@ -487,8 +487,7 @@ function fitAndCentre(garment, height, width) {
  * Mirrors rgb_to_model_input: mask, crop, brightness, fit and centre.
  * `rgb` is decodePhoto's result ({width, height, data: Uint8Array RGB, workingWidth and
  * workingHeight optional}) or a CV_8UC3 RGB Mat.
- * Returns {image: Float32Array(784) in [0, 1], row-major 28x28, the garment bright on black;
- * mask: {width, height, data: Uint8Array, 1 = garment} on the small copy; gain}.
+ * Returns {image: Float32Array(784) in [0, 1], row-major 28x28, the garment bright on black}.
  */
 export function toModelInput(rgb, { removeSkin = true } = {}) {
   return withMats((own) => {
@@ -519,13 +518,8 @@ export function toModelInput(rgb, { removeSkin = true } = {}) {
         cropMask[y * cropWidth + x] = mask[p];
       }
     }
-    const { bright, gain } = brightness(gray, cropMask, cropHeight, cropWidth);
+    const bright = brightness(gray, cropMask, cropHeight, cropWidth);
     const image = fitAndCentre(bright, cropHeight, cropWidth);
-    return { image, mask: { width, height, data: mask }, gain };
+    return { image };
   });
-}
-
-/** decodePhoto then toModelInput: a File/Blob → what the model sees. */
-export async function photoToModelInput(blob) {
-  return toModelInput(await decodePhoto(blob));
 }

@@ -100,7 +100,7 @@ def run_store(results: Results, args: argparse.Namespace) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="percha-bench-"))
     env = stack.bench_env(workdir)
     stack.recreate_database()
-    stack.flush_broker()
+    stack.flush_bench_redis()
     os.environ.update(env)
     import django
     from django.core.management import call_command
@@ -135,7 +135,7 @@ def run_store(results: Results, args: argparse.Namespace) -> None:
         from django.db import connections
 
         connections.close_all()
-        stack.flush_broker()
+        stack.flush_bench_redis()
         if not args.keep:
             stack.drop_database()
             shutil.rmtree(workdir, ignore_errors=True)

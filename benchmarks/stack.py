@@ -76,11 +76,11 @@ def drop_database(url: str = DATABASE_URL) -> None:
         )
 
 
-def flush_broker(url: str = BROKER_URL) -> None:
+def flush_bench_redis() -> None:
     """Empty the bench's own Redis databases, broker and cache (never another number)."""
     import redis
 
-    for each in (url, CACHE_URL):
+    for each in (BROKER_URL, CACHE_URL):
         redis.Redis.from_url(each).flushdb()
 
 

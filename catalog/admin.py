@@ -592,17 +592,18 @@ class TrainingRunAdmin(admin.ModelAdmin):
         for run in runs:
             run.summary = _run_summary(run.metrics)
             run.commands = training.promotion_commands(run) if run.run_dir else []
+        categories = selectors.labelled_counts()
         context = {
             **self.admin_site.each_context(request),
             "title": _("Model and retraining"),
             "opts": self.opts,
-            "model": _served_model(),
-            "categories": selectors.labelled_counts(),
+            "model": _served_model(categories),
+            "categories": categories,
             "min_examples": settings.PERCHA["NEW_CLASS_MIN_EXAMPLES"],
             "runs": runs,
             "refresh": any(run.active for run in runs),
             "can_retrain": request.user.has_perm("catalog.start_training"),
-            "examples": selectors.labelled_products().count(),
+            "examples": sum(category.labelled for category in categories),
             **(extra_context or {}),
         }
         return TemplateResponse(request, "admin/catalog/trainingrun/model.html", context)
@@ -648,25 +649,23 @@ class TrainingRunAdmin(admin.ModelAdmin):
         return format_html("<pre>{}</pre>", json.dumps(shown, indent=2, ensure_ascii=False))
 
 
-def _served_model() -> dict:
-    """What the Model page says of the served model, from its card (no model is loaded)."""
+def _served_model(categories: list[Category]) -> dict:
+    """What the Model page says of the served model, from its card (no model is loaded), and
+    the category each class files into (from ``categories``, every category)."""
     model_path = Path(settings.PERCHA["MODEL_PATH"])
     card = predictor.read_model_card(model_path)
     metrics = card.get("metrics", {})
     held = metrics.get("held_out_photos") or {}
     held = held.get("new", held)  # a run's metrics hold the base's figures beside the new
-    calibration = card.get("calibration", {})
     configured = settings.PERCHA["CONFIDENCE_THRESHOLD"]
-    categories = {
-        c.classifier_label: c for c in Category.objects.filter(classifier_label__isnull=False)
-    }
+    by_label = {c.classifier_label: c for c in categories if c.classifier_label is not None}
     english = _english()
     classes = [
         {
             "index": label.index,
             "name": label.name,
             "local_name": label.name_en if english else label.name_es,
-            "category": categories.get(label.index),
+            "category": by_label.get(label.index),
             "slug": label.slug,
         }
         for label in selectors.served_labels()
@@ -680,11 +679,9 @@ def _served_model() -> dict:
         "base_model": card.get("base_model", ""),
         "test_accuracy": metrics.get("test_accuracy"),
         "held_out": held,
-        "temperature": calibration.get("temperature", 1.0),
+        "temperature": predictor.card_temperature(card),
         # the threshold in use: an operator's setting, else the card's calibrated one
-        "threshold": configured
-        if configured is not None
-        else calibration.get("threshold", predictor.DEFAULT_THRESHOLD),
+        "threshold": configured if configured is not None else predictor.card_threshold(card),
         "threshold_from_setting": configured is not None,
         "classes": classes,
     }

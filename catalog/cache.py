@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.http import QueryDict
 
 from catalog import selectors
 from catalog.models import Category
@@ -85,3 +86,15 @@ def category_tree() -> list[Category]:
     """``selectors.category_tree()`` as of the current version (names in both languages are in
     the rows, so one entry serves every language)."""
     return cached(key("tree"), selectors.category_tree)
+
+
+def cacheable_query(query: QueryDict, allowed: Collection[str]) -> bool:
+    """Whether a listing asked for with this query string may be cached: only the parameters a
+    listing reads, each once and short, the page a number. Anything else is built afresh, so
+    that made-up query strings cannot fill the cache with one-off pages."""
+    if not set(query) <= set(allowed):
+        return False
+    if any(len(query.getlist(name)) > 1 or len(query[name]) > 100 for name in query):
+        return False
+    page = query.get("page", "")
+    return len(page) <= 6 and (page == "" or page.isdigit())

@@ -112,10 +112,10 @@ def _listing_cache_key(request: HttpRequest, *parts: str) -> str | None:
     parameters cannot fill the cache with one-off pages.
     """
     query = request.GET
-    if not set(query) <= {"page", "sort"} or any(len(query.getlist(k)) > 1 for k in query):
+    if not catalog_cache.cacheable_query(query, {"page", "sort"}):
         return None
     page, sort = query.get("page", ""), query.get("sort", "")
-    if len(page) > 6 or not (page == "" or page.isdigit()) or sort not in {"", *selectors.SORTS}:
+    if sort not in {"", *selectors.SORTS}:
         return None
     return catalog_cache.key(*parts, get_language(), PAGE_SIZE, sort, page)
 

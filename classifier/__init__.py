@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from classifier import predictor, preprocess
-from classifier.labels import LABELS, label_for, labels_from_card, model_labels
+from classifier.labels import LABELS, label_for, labels_from_card
 from classifier.preprocess import DEFAULT_MAX_PIXELS, ModelInput, UnreadableImage, to_model_input
 
 Photo = bytes | str | os.PathLike
@@ -29,7 +29,6 @@ __all__ = [
     "classify_images",
     "classify_inputs",
     "LABELS",
-    "model_labels",
     "check_photo",
 ]
 

@@ -56,11 +56,6 @@ STORE_CLASSES = frozenset(label.index for label in LABELS if label.slug)
 CLASS_NAMES = tuple(label.name for label in LABELS)
 
 
-def label_name(index: int) -> str:
-    """The dataset name of a class of the committed model's table (see ``model_labels``)."""
-    return LABELS[index].name
-
-
 def label_from_entry(entry: Mapping, index: int | None = None) -> Label:
     """One class as a card lists it (``{"index", "name", …}``, or a bare name at ``index``),
     with the fields it leaves out filled from ``KNOWN``."""

@@ -12,7 +12,6 @@ import hashlib
 import json
 import threading
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -58,13 +57,11 @@ class LoadedModel:
 
     @property
     def temperature(self) -> float:
-        """From the model card: > 1 softens an over-confident model (fitted on held-out photos)."""
-        return float(self.card.get("calibration", {}).get("temperature", 1.0))
+        return card_temperature(self.card)
 
     @property
     def threshold(self) -> float:
-        """The confidence the store needs to file a product, chosen from measured precision."""
-        return float(self.card.get("calibration", {}).get("threshold", DEFAULT_THRESHOLD))
+        return card_threshold(self.card)
 
     def calibrate(self, probabilities: np.ndarray) -> np.ndarray:
         """Temperature scaling applied to the model's probabilities (its log-probabilities / T)."""
@@ -101,6 +98,16 @@ def _interpreter(model_bytes: bytes, batch_size: int):
     return interpreter
 
 
+def card_temperature(card: dict) -> float:
+    """From the model card: > 1 softens an over-confident model (fitted on held-out photos)."""
+    return float(card.get("calibration", {}).get("temperature", 1.0))
+
+
+def card_threshold(card: dict) -> float:
+    """The confidence the store needs to file a product, chosen from measured precision."""
+    return float(card.get("calibration", {}).get("threshold", DEFAULT_THRESHOLD))
+
+
 def read_model_card(model_path: Path) -> dict:
     card_path = model_path.parent / "model_card.json"
     return json.loads(card_path.read_text()) if card_path.is_file() else {}
@@ -112,9 +119,17 @@ def load(model_path: str | Path = DEFAULT_MODEL_PATH) -> LoadedModel:
     Opened again when the file or its card changes: promoting a model replaces them under a
     running store and its workers, and ``classify_pending --all`` must then run the new model,
     not the one a worker opened at its start. (A stat of two files per call; the model is not
-    re-read while they stay as they are.)
+    re-read while they stay as they are.) The model it replaces is dropped, not kept beside it.
     """
-    return _load(str(model_path), _file_version(Path(model_path)))
+    path = str(model_path)
+    version = _file_version(Path(path))
+    cached = _LOADED.get(path)
+    if cached is None or cached[0] != version:
+        _LOADED[path] = cached = (version, _open(path))
+    return cached[1]
+
+
+_LOADED: dict[str, tuple[tuple, LoadedModel]] = {}  # path → (files' version, model)
 
 
 def _file_version(path: Path) -> tuple:
@@ -128,8 +143,7 @@ def _file_version(path: Path) -> tuple:
     return tuple(versions)
 
 
-@lru_cache(maxsize=4)
-def _load(model_path: str, _version: tuple) -> LoadedModel:
+def _open(model_path: str) -> LoadedModel:
     path = Path(model_path)
     if not path.is_file():
         raise ModelUnavailable(
@@ -146,4 +160,4 @@ def _load(model_path: str, _version: tuple) -> LoadedModel:
     return LoadedModel(path, version, card, single, batch, threading.Lock())
 
 
-load.cache_clear = _load.cache_clear  # type: ignore[attr-defined]  # before a worker forks
+load.cache_clear = _LOADED.clear  # type: ignore[attr-defined]  # before a worker forks

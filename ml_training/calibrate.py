@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from classifier.evaluate_photos import coverage_at_precision
+from classifier.evaluate_photos import (
+    FOLDER_CLASSES,
+    STORE_CLASSES,
+    Answers,
+    coverage_at_precision,
+)
 from classifier.predictor import soften
 
 TEMPERATURES = np.exp(np.linspace(np.log(0.5), np.log(5.0), 91))
@@ -26,11 +31,17 @@ def fit_temperature(probabilities: np.ndarray, labels: np.ndarray) -> float:
 
 
 def choose_threshold(
-    probabilities: np.ndarray, folders: list[str], precision: float, floor: float = 0.5
+    probabilities: np.ndarray,
+    folders: list[str],
+    precision: float,
+    answers: Answers = FOLDER_CLASSES,
+    store: frozenset[int] = STORE_CLASSES,
+    floor: float = 0.5,
 ) -> float:
     """The lowest confidence at which what the store files is right at least ``precision``.
 
-    ``floor``: never file a product the model gives less than even odds, whatever the sample.
+    ``answers`` and ``store`` as in ``classifier.evaluate_photos.evaluate`` (a store's own label
+    set); ``floor``: never file a product the model gives less than even odds, whatever the sample.
     """
-    _, threshold = coverage_at_precision(probabilities, folders, goal=precision)
+    _, threshold = coverage_at_precision(probabilities, folders, precision, answers, store)
     return max(float(threshold), floor)

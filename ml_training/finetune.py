@@ -45,7 +45,6 @@ from ml_training.evaluate import classification_metrics, inference_timings, pred
 RUN_NAME = "production-photos"
 HOLDOUT_SHARE = 0.15
 TARGET_PRECISION = 0.92  # a margin over the store's 90%: the held-out photos are few
-THRESHOLD_FLOOR = 0.5  # never file a product the model gives less than even odds
 BASE_THRESHOLD = 0.6  # the base's coverage figures only; accuracy does not depend on it
 MIN_EXAMPLES = 50  # photos a category needs to become a new class
 MIN_EXAMPLES_ENV = "PERCHA_NEW_CLASS_MIN_EXAMPLES"
@@ -157,7 +156,7 @@ def finetune(
     held_folders = list(held.folder)
     # the base's own figures, before training: the new model shares (and changes) its layers
     base_test = served_probabilities(base, dataset.test.x)
-    base_store = frozenset(c["index"] for c in known if c["slug"])
+    base_store = photos.store_classes(known)
     base_held = evaluate_photos.evaluate(
         widened(served_probabilities(base, held.x), num_classes),
         held_folders,
@@ -192,10 +191,9 @@ def finetune(
     held_probs = served_probabilities(model, held.x)
     temperature = calibrate.fit_temperature(held_probs, held.y)
     held_calibrated = soften(held_probs, temperature)
-    _, threshold = evaluate_photos.coverage_at_precision(
+    threshold = calibrate.choose_threshold(
         held_calibrated, held_folders, TARGET_PRECISION, plan.answers, plan.store_classes
     )
-    threshold = max(threshold, THRESHOLD_FLOOR)
     held_result = evaluate_photos.evaluate(
         held_calibrated, held_folders, threshold, plan.answers, plan.store_classes
     )

@@ -39,7 +39,6 @@ FOLDER_LABELS: dict[str, int] = {
     folder: (-1 if len(classes) > 1 else next(iter(classes))) if classes else _INDEX_BY_NAME[folder]
     for folder, classes in FOLDER_CLASSES.items()
 }
-PHOTO_CLASS_NAMES = tuple(label.name for label in LABELS)
 MANIFEST = "manifest.csv"  # written by ``manage.py export_training_photos``
 
 
@@ -232,8 +231,12 @@ class ClassPlan:
 
     @property
     def store_classes(self) -> frozenset[int]:
-        """The classes the store files into (those with a category); the rest go to review."""
-        return frozenset(c["index"] for c in self.classes if c["slug"])
+        return store_classes(self.classes)
+
+
+def store_classes(classes: list[dict]) -> frozenset[int]:
+    """The classes the store files into (those with a category); the rest go to review."""
+    return frozenset(c["index"] for c in classes if c["slug"])
 
 
 def _matching_class(folder: str, classes: list[dict]) -> dict | None:

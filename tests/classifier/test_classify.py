@@ -96,3 +96,5 @@ def test_a_promoted_model_is_opened_again_by_a_running_process(tmp_path):
     card.write_text(json.dumps({"version": "promoted"}))
     os.utime(card, ns=(1, 1))  # a different modification time, whatever the clock's resolution
     assert predictor.load(tmp_path / "model.tflite").version == "promoted"
+    # the replaced model is let go: a worker holds one model per path, not one per promotion
+    assert [m.version for _, m in predictor._LOADED.values()].count("first") == 0

@@ -80,14 +80,23 @@ def category_tree() -> list[Category]:
     return roots
 
 
-def tree_node(roots: Iterable[Category], slug: str) -> Category | None:
-    """The node of ``category_tree()`` with that slug, counts and children attached; no query."""
+def tree_path(
+    roots: Iterable[Category], slug: str, trail: tuple[Category, ...] = ()
+) -> tuple[Category, tuple[Category, ...]] | None:
+    """The node of ``category_tree()`` with that slug (counts and children attached) and its
+    ancestors, top first; no query: the tree is already loaded for the navigation."""
     for category in roots:
         if category.slug == slug:
-            return category
-        if found := tree_node(category.subcategories, slug):
+            return category, trail
+        if found := tree_path(category.subcategories, slug, (*trail, category)):
             return found
     return None
+
+
+def tree_node(roots: Iterable[Category], slug: str) -> Category | None:
+    """The node of ``category_tree()`` with that slug, or None."""
+    found = tree_path(roots, slug)
+    return found[0] if found else None
 
 
 def review_queue() -> QuerySet[Product]:

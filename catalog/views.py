@@ -41,19 +41,6 @@ def _sort_options() -> list[tuple[str, str]]:
     ]
 
 
-def _find(
-    roots: list[Category], slug: str, trail: tuple[Category, ...] = ()
-) -> tuple[Category, tuple[Category, ...]] | None:
-    """The category with ``slug`` in the tree and its ancestors, top first: the tree is already
-    loaded for the navigation, so the page needs no query for the category, parents or chips."""
-    for category in roots:
-        if category.slug == slug:
-            return category, trail
-        if found := _find(category.subcategories, slug, (*trail, category)):
-            return found
-    return None
-
-
 def home(request: HttpRequest) -> HttpResponse:
     """Every top-level category with its count and a sample photo, then the newest products."""
     tree = catalog_cache.category_tree()
@@ -72,7 +59,7 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     for each request.
     """
     tree = catalog_cache.category_tree()
-    found = _find(tree, slug)
+    found = selectors.tree_path(tree, slug)
     if found is None:
         raise Http404(_("No such category."))
     category, ancestors = found

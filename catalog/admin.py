@@ -63,8 +63,8 @@ def _label_text(label: int) -> str:
     return entry.name_en if _english() else entry.name_es
 
 
-def _percent(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0%}"
+def _percent(value: float | None, digits: int = 0) -> str:
+    return "—" if value is None else f"{value:.{digits}%}"
 
 
 def _with_suggestion_names(queryset: QuerySet) -> QuerySet:
@@ -696,24 +696,20 @@ def _run_summary(metrics: dict | None) -> str:
         base = metrics.get("base_test_accuracy")
         parts.append(
             _("Fashion-MNIST test %(new)s (base %(base)s)")
-            % {"new": _percent_precise(test), "base": _percent_precise(base)}
+            % {"new": _percent(test, 1), "base": _percent(base, 1)}
         )
     held = metrics.get("held_out_photos") or {}
     if "new" in held:
         parts.append(
             _("held-out photos %(new)s (base %(base)s)")
             % {
-                "new": _percent_precise(held["new"].get("accuracy")),
-                "base": _percent_precise((held.get("base") or {}).get("accuracy")),
+                "new": _percent(held["new"].get("accuracy"), 1),
+                "base": _percent((held.get("base") or {}).get("accuracy"), 1),
             }
         )
     if classes := metrics.get("classes"):
         parts.append(_("%(count)d classes") % {"count": len(classes)})
     return "; ".join(parts)
-
-
-def _percent_precise(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1%}"
 
 
 def _probabilities_html(probabilities: list[float] | None, limit: int | None) -> str:

@@ -45,7 +45,6 @@ EPOCH_END = re.compile(r"^\s*(\d+)/(\d+) - ")  # Keras (verbose=2): "469/469 - 3
 
 @dataclass
 class PhotoExport:
-    directory: Path
     written: int = 0
     skipped: list[tuple[int, str]] = field(default_factory=list)
 
@@ -61,7 +60,7 @@ def training_photos_export(*, directory: Path) -> PhotoExport:
     """
     directory.mkdir(parents=True, exist_ok=True)
     exported_at = timezone.now().isoformat(timespec="seconds")
-    result, rows = PhotoExport(directory), []
+    result, rows = PhotoExport(), []
     for product in selectors.labelled_products().iterator():
         relative = Path(product.category.slug) / f"{product.pk}.jpg"
         try:

@@ -86,8 +86,8 @@ def promotion_refusals(metrics: dict, test_accuracy: float, current: dict) -> li
             "calibration", {}
         ).get("fitted_on")
         base_photos = metrics.get("held_out_photos", {}).get("base")
-        from_served = bool(current.get("version")) and current["version"] in str(
-            metrics.get("base", "")
+        from_served = bool(current.get("version")) and current["version"] == metrics.get(
+            "base_version"
         )
         if not same_split and from_served and base_photos:
             # a retraining on the store's own photos: its held-out photos are not those the

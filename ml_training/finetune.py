@@ -28,7 +28,6 @@ are fitted on it. The run folder is exported like any other
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from dataclasses import asdict
@@ -38,7 +37,7 @@ import keras
 import numpy as np
 
 from classifier import evaluate_photos
-from classifier.predictor import soften
+from classifier.predictor import read_model_card, soften
 from ml_training import architectures, calibrate, data, photos, train
 from ml_training.evaluate import classification_metrics, inference_timings, predict_probabilities
 
@@ -73,10 +72,14 @@ def with_new_classes(base: keras.Model, num_classes: int) -> keras.Model:
     return model
 
 
+def base_version(path: Path) -> str | None:
+    """The base model's version, when it is an exported model with a card."""
+    return read_model_card(path).get("version")
+
+
 def describe_base(path: Path) -> str:
-    """The base model's path, and its version when it is an exported model with a card."""
-    card = path.parent / "model_card.json"
-    version = json.loads(card.read_text()).get("version") if card.is_file() else None
+    """The base model's path, and its version when it has one."""
+    version = base_version(path)
     return f"{path} ({version})" if version else str(path)
 
 
@@ -215,6 +218,7 @@ def finetune(
         "label": "production + photos (flip-averaged)",
         "augmented": True,
         "base": describe_base(base_path),
+        "base_version": base_version(base_path),  # what the promotion guard compares
         "classes": plan.classes,
         "base_classes": len(known),
         "new_classes": plan.new,

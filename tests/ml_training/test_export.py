@@ -80,6 +80,7 @@ def test_a_retraining_on_the_stores_photos_is_compared_on_its_own_held_out_photo
     }
     run = {
         "base": "classifier/artifacts/model.keras (v1)",
+        "base_version": "v1",
         "held_out_photos": {"new": {"accuracy": 0.80}, "base": {"accuracy": 0.75}},
         "calibration": {"fitted_on": "40 photos held out of /tmp/store-export"},
     }
@@ -89,7 +90,7 @@ def test_a_retraining_on_the_stores_photos_is_compared_on_its_own_held_out_photo
         "0.7500 of the served v1 on the same photos"
         in export.promotion_refusals(worse, 0.941, served)[0]
     )
-    from_another_base = {**run, "base": "ml_training/runs/other/model.keras"}
+    from_another_base = {**run, "base": "ml_training/runs/v1/model.keras", "base_version": None}
     assert (
         "not the served model's" in export.promotion_refusals(from_another_base, 0.941, served)[0]
     )

@@ -24,8 +24,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from catalog import selectors, services, training
@@ -37,7 +37,7 @@ from catalog.forms import (
     SetCategoryForm,
     product_name_from_filename,
 )
-from catalog.models import Category, Product, ProductReview, TrainingRun
+from catalog.models import Category, Product, ProductReview, TrainingRun, in_language
 from classifier import predictor
 from classifier.labels import label_for
 
@@ -53,14 +53,10 @@ STATUS_COLOURS = {
 }
 
 
-def _english() -> bool:
-    return (get_language() or "es").startswith("en")
-
-
 def _label_text(label: int) -> str:
     """The model class in the admin's language (the served model card's es/en names)."""
     entry = label_for(selectors.served_labels(), label)
-    return entry.name_en if _english() else entry.name_es
+    return in_language(entry.name_es, entry.name_en)
 
 
 def _percent(value: float | None, digits: int = 0) -> str:
@@ -261,7 +257,7 @@ class ProductAdminBase(ChangesCatalogOnDelete):
         if product.predicted_label is None:
             return "—"
         if hasattr(product, "suggested_name_es"):
-            name = product.suggested_name_en if _english() else product.suggested_name_es
+            name = in_language(product.suggested_name_es, product.suggested_name_en)
         else:
             category = product.predicted_category
             name = category.name if category else None
@@ -659,12 +655,11 @@ def _served_model(categories: list[Category]) -> dict:
     held = held.get("new", held)  # a run's metrics hold the base's figures beside the new
     configured = settings.PERCHA["CONFIDENCE_THRESHOLD"]
     by_label = {c.classifier_label: c for c in categories if c.classifier_label is not None}
-    english = _english()
     classes = [
         {
             "index": label.index,
             "name": label.name,
-            "local_name": label.name_en if english else label.name_es,
+            "local_name": in_language(label.name_es, label.name_en),
             "category": by_label.get(label.index),
             "slug": label.slug,
         }

@@ -9,17 +9,15 @@ page and the publishable folder (``manage.py build_classifier_page``) say the sa
 from __future__ import annotations
 
 from django.conf import settings
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from catalog import selectors
-from catalog.models import Category
+from catalog.models import Category, in_language
 from classifier.preprocess import MESSAGES
 
 
 def _class_names(with_links: bool) -> list[dict]:
     """The served model's classes (from its card), each named as its category if it has one."""
-    english = (get_language() or "es").startswith("en")
     categories = (
         {c.classifier_label: c for c in Category.objects.filter(classifier_label__isnull=False)}
         if with_links
@@ -28,7 +26,7 @@ def _class_names(with_links: bool) -> list[dict]:
     classes = []
     for label in selectors.served_labels():
         category = categories.get(label.index)
-        name = category.name if category else (label.name_en if english else label.name_es)
+        name = category.name if category else in_language(label.name_es, label.name_en)
         url = category.get_absolute_url() if category else ""
         # filed: the store would file a confident answer (a category exists for the class; for
         # the static copy, the card names one)

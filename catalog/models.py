@@ -10,6 +10,12 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
+def in_language(spanish: str, english: str) -> str:
+    """The text for the active language: English only when English is active, else Spanish
+    (the store's language). For the pairs of names of categories and model classes."""
+    return english if (get_language() or "es").startswith("en") else spanish
+
+
 class Category(models.Model):
     """A store category; ``classifier_label`` is the model class it stands for, if any (the
     class's index in the served model card; ``manage.py sync_model_classes`` keeps them in step)."""
@@ -50,8 +56,7 @@ class Category(models.Model):
 
     @property
     def name(self) -> str:
-        """The name in the active language (English only when English is active)."""
-        return self.name_en if (get_language() or "es").startswith("en") else self.name_es
+        return in_language(self.name_es, self.name_en)
 
 
 class Product(models.Model):

@@ -7,29 +7,19 @@ a slow moment of the machine hits all of them alike instead of biasing one side 
 from __future__ import annotations
 
 import os
-import platform
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
+
+from ml_training.hardware import cpu_info
 
 
 def cpu_description() -> str:
     """The CPU's model and widest vector extensions: a "2-core machine" trains 2.5x faster with
     AVX-512 VNNI than with AVX2 alone, so a figure is never quoted without them."""
-    model, flags = platform.processor() or platform.machine(), set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "model name":
-                model = value.strip()
-            elif key.strip() == "flags":
-                flags = set(value.split())
-                break
-    except OSError:  # not Linux: the platform's name is all there is
-        pass
+    model, flags = cpu_info()
     wanted = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile")
     extensions = [flag for flag in wanted if flag in flags]
     return f"{model}, {os.cpu_count()} cores" + (f", {' '.join(extensions)}" if extensions else "")

@@ -608,14 +608,18 @@ class TrainingRunAdmin(admin.ModelAdmin):
         if not request.user.has_perm("catalog.start_training"):
             raise PermissionDenied
         run = training.training_run_start(created_by=request.user)
-        self.message_user(
-            request,
-            _(
+        if training.runs_in_process():
+            message = _(
+                "Retraining #%(id)d started on %(count)d labelled photos, in the store's own "
+                "process (no task broker is set up); this page follows it."
+            )
+        else:
+            message = _(
                 "Retraining #%(id)d queued on %(count)d labelled photos. It runs on a worker of "
                 "the training queue; this page follows it."
             )
-            % {"id": run.pk, "count": run.examples},
-            messages.SUCCESS,
+        self.message_user(
+            request, message % {"id": run.pk, "count": run.examples}, messages.SUCCESS
         )
         return HttpResponseRedirect(
             reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")

@@ -16,6 +16,7 @@ import logging
 import os
 import re
 import subprocess
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -92,7 +93,8 @@ def training_photos_export(*, directory: Path) -> PhotoExport:
 def training_run_start(*, created_by: AbstractBaseUser | None) -> TrainingRun:
     """Record a retraining and queue it (after commit) on the ``training`` queue.
 
-    The run is queued even while another is: the training worker takes one at a time.
+    The run is queued even while another is: the training worker takes one at a time. Without
+    a broker it starts on a thread once committed (``runs_in_process``).
     """
     run = TrainingRun.objects.create(
         created_by=created_by, examples=selectors.labelled_products().count()
@@ -101,9 +103,27 @@ def training_run_start(*, created_by: AbstractBaseUser | None) -> TrainingRun:
     return run
 
 
-def _send_retrain_task(run_id: int) -> None:
+def runs_in_process() -> bool:
+    """Whether a retraining runs in the store's own process: no broker, tasks in-process (the
+    store on its embedded defaults)."""
     from classifier.tasks import retrain
 
+    return bool(retrain.app.conf.task_always_eager)
+
+
+def _send_retrain_task(run_id: int) -> threading.Thread | None:
+    """Queue the run, or without a broker start it on a thread of this process, returned so
+    that a caller can wait for it."""
+    from classifier.tasks import retrain
+
+    if runs_in_process():
+        # in-process, the training would hold the admin's request for many minutes; beside
+        # it, the Model page follows it as it follows a worker's
+        thread = threading.Thread(
+            target=_retrain_beside_requests, args=(run_id,), name=f"retrain-{run_id}", daemon=True
+        )
+        thread.start()
+        return thread
     try:
         retrain.delay(run_id)
     except Exception as exc:  # broker down: say so on the run instead of leaving it queued
@@ -113,6 +133,16 @@ def _send_retrain_task(run_id: int) -> None:
             message=_("Could not queue the retraining (%(error)s); try again.") % {"error": exc},
             finished_at=timezone.now(),
         )
+    return None
+
+
+def _retrain_beside_requests(run_id: int) -> None:
+    from classifier.tasks import retrain
+
+    try:
+        retrain.apply(args=[run_id])
+    finally:
+        connection.close()  # this thread's own connection: nobody else will close it
 
 
 def training_command(*, photos: Path, base: Path, runs_dir: Path) -> list[str]:

@@ -213,6 +213,7 @@ def export(
             "seconds": round(metrics["train_seconds"], 1),
             "recipe": metrics["recipe"],
             "seed": metrics["seed"],
+            "precision": metrics.get("precision", "float32"),  # older runs trained in float32
             "machine": metrics["machine"],
             "tensorflow": metrics["tensorflow"],
         },

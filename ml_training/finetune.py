@@ -54,6 +54,7 @@ RECIPE = train.Recipe(
     cosine=True,
     augment_preset="light",
     label_smoothing=0.1,
+    precision="mixed_bfloat16",  # where the CPU has it natively, as the production run
 )
 
 
@@ -178,7 +179,9 @@ def finetune(
         data.Split(x, y), RECIPE.batch_size, True, RECIPE.augment_preset, shuffle=True,
         one_hot=True, num_classes=num_classes,
     )  # fmt: skip
-    model = with_new_classes(base, num_classes)
+    # a known architecture is rebuilt to train in the recipe's precision; any other in float32
+    precision = train.training_policy(RECIPE) if base.name in architectures.BUILDERS else "float32"
+    model = train.rebuilt(with_new_classes(base, num_classes), base.name, num_classes, precision)
     steps = int(np.ceil(len(x) / RECIPE.batch_size))
     model.compile(
         optimizer=train.optimizer(RECIPE, steps, epochs),
@@ -188,6 +191,7 @@ def finetune(
     start = time.perf_counter()
     history = model.fit(train_ds, epochs=epochs, verbose=2, shuffle=False)
     train_seconds = time.perf_counter() - start
+    model = train.rebuilt(model, base.name, num_classes, "float32")
 
     test = served_probabilities(model, dataset.test.x)
     validation = served_probabilities(model, dataset.validation.x)
@@ -249,6 +253,7 @@ def finetune(
         "held_out_photos": {"new": held_result, "base": base_held},
         "comparison": comparison,
         "recipe": {**asdict(RECIPE), "max_epochs": epochs, "variants": variants},
+        "precision": precision,
         "seed": train.SEED,
         "data_source": dataset.source,
         "data_sha256": dataset.checksum,

@@ -25,7 +25,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ml_training import architectures, augment, data, evaluate
+from ml_training import architectures, augment, data, evaluate, hardware
 
 RUNS_DIR = Path(__file__).resolve().parent / "runs"
 SEED = 42
@@ -76,12 +76,20 @@ def dtype_policy(name: str) -> Iterator[None]:
         keras.mixed_precision.set_global_policy(previous)
 
 
-def in_float32(model: keras.Model, model_name: str, num_classes: int) -> keras.Model:
-    """The same network built in float32 with the trained weights: what is saved, exported and
-    fine-tuned, whatever precision it was trained in (its weights are float32 either way)."""
-    if model.dtype_policy.name == "float32":
+def training_policy(recipe: Recipe) -> str:
+    """The recipe's precision where this CPU computes it natively, else float32."""
+    if recipe.precision == "mixed_bfloat16" and not hardware.native_bfloat16():
+        return "float32"
+    return recipe.precision
+
+
+def rebuilt(model: keras.Model, model_name: str, num_classes: int, policy: str) -> keras.Model:
+    """The same network built in another dtype policy, with the same weights (float32 whatever
+    the policy). Training may run in bfloat16; what is saved, exported and fine-tuned from is
+    float32."""
+    if model.dtype_policy.name == policy:
         return model
-    with dtype_policy("float32"):
+    with dtype_policy(policy):
         copy = architectures.build(model_name, num_classes)
     copy.set_weights(model.get_weights())
     return copy
@@ -160,7 +168,8 @@ def train(
     run_dir = runs_dir / run_name(model_name, augmented)
     run_dir.mkdir(parents=True, exist_ok=True)
 
-    with dtype_policy(recipe.precision):
+    precision = training_policy(recipe)
+    with dtype_policy(precision):
         model = architectures.build(model_name)
     smoothing = recipe.label_smoothing > 0  # needs one-hot targets
     train_ds = make_dataset(
@@ -186,7 +195,10 @@ def train(
     )
     if verbose == "auto":
         verbose = 1 if sys.stdout.isatty() else 2
-    print(f"== {run_dir.name}: {model.count_params():,} parameters, up to {max_epochs} epochs")
+    print(
+        f"== {run_dir.name}: {model.count_params():,} parameters, up to {max_epochs} epochs, "
+        f"{precision}"
+    )
     start = time.perf_counter()
     history = model.fit(
         train_ds,
@@ -197,7 +209,7 @@ def train(
         shuffle=False,  # the tf.data pipeline shuffles
     )
     train_seconds = time.perf_counter() - start
-    model = in_float32(model, model_name, architectures.NUM_CLASSES)
+    model = rebuilt(model, model_name, architectures.NUM_CLASSES, "float32")
 
     probabilities = evaluate.predict_probabilities(model, dataset.test.x)
     test = evaluate.classification_metrics(probabilities, dataset.test.y)
@@ -219,6 +231,7 @@ def train(
         "confusion_matrix": test["confusion_matrix"],
         "inference": evaluate.inference_timings(model, dataset.test.x),
         "recipe": asdict(recipe),
+        "precision": precision,
         "seed": SEED,
         "data_source": dataset.source,
         "data_sha256": dataset.checksum,

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from catalog import services
 from catalog.models import Category, TrainingRun
-from classifier import predictor
+from classifier import predictor, tasks
 from tests.catalog.factories import make_product
 from tests.catalog.test_training import FAKE_FINETUNE
 
@@ -89,7 +89,7 @@ def test_retrain_records_a_run_queues_it_and_the_page_follows_it(
     assert '<progress value="0" max="100">' in html and 'http-equiv="refresh"' in html
     assert "Waiting for a worker of the training queue" in html
 
-    callbacks[0]()  # tasks run in-process in the tests: the fake fine-tuning
+    tasks.retrain.apply(args=[run.pk])  # what the callback starts: the fake fine-tuning
     run.refresh_from_db()
     assert run.status == TrainingRun.Status.SUCCEEDED and run.progress == 100
     html = admin_client.get(reverse(PAGE)).content.decode()

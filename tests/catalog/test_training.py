@@ -12,6 +12,7 @@ import csv
 import io
 import sys
 import textwrap
+import threading
 
 import pytest
 from django.core.management import call_command
@@ -180,9 +181,42 @@ def test_start_records_the_run_and_queues_it_after_commit(
         run = training.training_run_start(created_by=admin_user)
     assert run.status == TrainingRun.Status.QUEUED and run.examples == 2
     assert run.created_by == admin_user and len(callbacks) == 1
-    callbacks[0]()  # the task, run in-process
+
+
+GATED_FINETUNE = (
+    textwrap.dedent(
+        """
+    import pathlib, sys, time
+    gate = pathlib.Path(sys.argv[sys.argv.index("--runs-dir") + 1]) / "gate"
+    for _ in range(600):  # until the test opens the gate (at most a minute)
+        if gate.exists():
+            break
+        time.sleep(0.1)
+    else:
+        sys.exit("the gate never opened")
+    """
+    )
+    + FAKE_FINETUNE
+)
+
+
+@pytest.mark.django_db(transaction=True)  # the run is committed: another thread reads it
+def test_without_a_broker_the_training_runs_beside_the_request_not_inside_it(
+    finetune, labelled, admin_user, tmp_path
+):
+    finetune(GATED_FINETUNE)
+    run = training.training_run_start(created_by=admin_user)  # autocommit: started at once
+    thread = next(t for t in threading.enumerate() if t.name == f"retrain-{run.pk}")
     run.refresh_from_db()
-    assert run.status == TrainingRun.Status.SUCCEEDED
+    assert thread.is_alive() and run.status in {
+        TrainingRun.Status.QUEUED,
+        TrainingRun.Status.RUNNING,
+    }
+    (training.run_folder(run) / "gate").touch()
+    thread.join(timeout=60)
+    run.refresh_from_db()
+    assert not thread.is_alive() and run.status == TrainingRun.Status.SUCCEEDED
+    assert run.progress == 100 and run.metrics["test_accuracy"] == 0.95
 
 
 def test_export_training_photos_command_uses_the_same_export(labelled, tmp_path):

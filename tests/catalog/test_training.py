@@ -212,6 +212,7 @@ def test_without_a_broker_the_training_runs_beside_the_request_not_inside_it(
         TrainingRun.Status.QUEUED,
         TrainingRun.Status.RUNNING,
     }
+    training.run_folder(run).mkdir(parents=True, exist_ok=True)
     (training.run_folder(run) / "gate").touch()
     thread.join(timeout=60)
     run.refresh_from_db()

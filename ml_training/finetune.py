@@ -1,7 +1,7 @@
 """Train a new store model: Fashion-MNIST plus a folder of labelled photos.
 
     python -m ml_training.finetune --photos DIR [--base classifier/artifacts/model.keras] \\
-        [--min-examples 50] [--epochs 6] [--repeats 1] [--limit N]
+        [--min-examples 50] [--epochs 6] [--learning-rate 5e-4] [--repeats 1] [--limit N]
 
 DIR is either ``clothing-photos`` (folders t-shirt, pants, ..., hat, shorts, skirt) or the
 store's own labelled photos, ``manage.py export_training_photos DIR`` (folders named by
@@ -30,7 +30,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import keras
@@ -128,9 +128,11 @@ def finetune(
     variants: int = 3,
     repeats: int = 1,
     min_examples: int | None = None,
+    learning_rate: float = RECIPE.learning_rate,
 ) -> Path:
     """Train, calibrate on the held-out photos, and write the run folder; returns its path."""
     keras.utils.set_random_seed(train.SEED)
+    recipe = replace(RECIPE, max_epochs=epochs, patience=epochs, learning_rate=learning_rate)
     min_examples = default_min_examples() if min_examples is None else min_examples
     run_dir = runs_dir / RUN_NAME
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -176,16 +178,16 @@ def finetune(
     x = np.concatenate([dataset.train.x] + [fit_photos.x] * repeats)
     y = np.concatenate([dataset.train.y.astype(np.int64)] + [fit_photos.y] * repeats)
     train_ds = train.make_dataset(
-        data.Split(x, y), RECIPE.batch_size, True, RECIPE.augment_preset, shuffle=True,
+        data.Split(x, y), recipe.batch_size, True, recipe.augment_preset, shuffle=True,
         one_hot=True, num_classes=num_classes,
     )  # fmt: skip
     # a known architecture is rebuilt to train in the recipe's precision; any other in float32
-    precision = train.training_policy(RECIPE) if base.name in architectures.BUILDERS else "float32"
+    precision = train.training_policy(recipe) if base.name in architectures.BUILDERS else "float32"
     model = train.rebuilt(with_new_classes(base, num_classes), base.name, num_classes, precision)
-    steps = int(np.ceil(len(x) / RECIPE.batch_size))
+    steps = int(np.ceil(len(x) / recipe.batch_size))
     model.compile(
-        optimizer=train.optimizer(RECIPE, steps, epochs),
-        loss=keras.losses.CategoricalCrossentropy(label_smoothing=RECIPE.label_smoothing),
+        optimizer=train.optimizer(recipe, steps, epochs),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing),
         metrics=["accuracy"],
     )
     start = time.perf_counter()
@@ -252,7 +254,7 @@ def finetune(
         },
         "held_out_photos": {"new": held_result, "base": base_held},
         "comparison": comparison,
-        "recipe": {**asdict(RECIPE), "max_epochs": epochs, "variants": variants},
+        "recipe": {**asdict(recipe), "variants": variants},
         "precision": precision,
         "seed": train.SEED,
         "data_source": dataset.source,
@@ -295,6 +297,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data-dir", help="Fashion-MNIST folder (else FASHION_MNIST_DIR)")
     parser.add_argument("--runs-dir", type=Path, default=train.RUNS_DIR)
     parser.add_argument("--epochs", type=int, default=RECIPE.max_epochs)
+    parser.add_argument(
+        "--learning-rate",
+        type=float,
+        default=RECIPE.learning_rate,
+        help="peak of the cosine schedule; lower keeps more of Fashion-MNIST "
+        "(default: %(default)s)",
+    )
     parser.add_argument("--variants", type=int, default=3, help="photo-like copies per photo")
     parser.add_argument(
         "--repeats", type=int, default=1, help="times the photos come in each epoch (default: 1)"
@@ -318,6 +327,7 @@ def main(argv: list[str] | None = None) -> None:
         args.variants,
         args.repeats,
         min_examples=args.min_examples,
+        learning_rate=args.learning_rate,
     )
 
 

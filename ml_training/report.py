@@ -119,6 +119,19 @@ def plot_mistakes(
     plt.close(fig)
 
 
+def flip_averaged(run_dir: Path, test: data.Split) -> dict:
+    """A run's test figures averaged over each image and its mirror image: how ``export
+    --flip-averaging`` serves it, so what the production target is about."""
+    import keras
+
+    from ml_training import architectures, evaluate
+
+    model = keras.models.load_model(run_dir / "model.keras", compile=False)
+    probabilities = evaluate.predict_probabilities(architectures.with_flip_averaging(model), test.x)
+    metrics = evaluate.classification_metrics(probabilities, test.y)
+    return {"test_accuracy": metrics["accuracy"], "test_loss": metrics["loss"]}
+
+
 def _pct(x: float) -> str:
     return f"{100 * x:.2f}%"
 
@@ -131,17 +144,21 @@ def results_table(runs: dict[str, dict]) -> str:
     )
     rows = []
     for m in runs.values():
-        target = TARGETS[m["model"]]
-        ok = "✅" if m["test_accuracy"] >= target else "❌"
-        rows.append(
-            f"| {m.get('label', m['model'])} | {'yes' if m['augmented'] else 'no'} "
-            f"| {m['parameters']:,} "
-            f"| {m['epochs_run']} ({m['best_epoch']}) | {m['train_seconds'] / 60:.1f} min "
-            f"| {_pct(m['validation_accuracy'])} | **{_pct(m['test_accuracy'])}** "
-            f"| {ok} ≥ {_pct(target)} | {m['test_loss']:.3f} "
-            f"| {m['inference']['single_image_ms']:.2f} ms "
-            f"| {m['inference']['batch_1000_ms']:.0f} ms |"
-        )
+        views = [(m.get("label", m["model"]), m["test_accuracy"], m["test_loss"])]
+        if "flip_averaged" in m:
+            flip = m["flip_averaged"]
+            views.append((f"{m['model']} (flip-averaged, as exported)", *flip.values()))
+        for label, accuracy, loss in views:
+            target = TARGETS[m["model"]]
+            ok = "✅" if accuracy >= target else "❌"
+            rows.append(
+                f"| {label} | {'yes' if m['augmented'] else 'no'} | {m['parameters']:,} "
+                f"| {m['epochs_run']} ({m['best_epoch']}) | {m['train_seconds'] / 60:.1f} min "
+                f"| {_pct(m['validation_accuracy'])} | **{_pct(accuracy)}** "
+                f"| {ok} ≥ {_pct(target)} | {loss:.3f} "
+                f"| {m['inference']['single_image_ms']:.2f} ms "
+                f"| {m['inference']['batch_1000_ms']:.0f} ms |"
+            )
     return header + "\n".join(rows) + "\n"
 
 
@@ -174,10 +191,11 @@ def write_report(runs_dir: Path = RUNS_DIR, out_dir: Path = REPORTS_DIR, data_di
         )
         figures.append("![confusion matrix](confusion_matrix.png)")
         probabilities_path = runs_dir / PRODUCTION_RUN / "test_probabilities.npy"
-        if probabilities_path.is_file():
+        if probabilities_path.is_file():  # trained here, not taken from the committed report
             test = data.load(data_dir).test
             probabilities = np.load(probabilities_path)
             plot_mistakes(test.x[..., 0], test.y, probabilities, out_dir / "mistakes.png")
+            prod["flip_averaged"] = flip_averaged(runs_dir / PRODUCTION_RUN, test)
         figures.append("![mistakes](mistakes.png)")
 
     slim = {name: {k: v for k, v in m.items() if k != "history"} for name, m in runs.items()}

@@ -43,8 +43,9 @@ class Recipe:
     augment_preset: str = "course"
     label_smoothing: float = 0.0
     # Keras dtype policy while training. "mixed_bfloat16" computes in bfloat16 (weights stay
-    # float32): on a CPU with AMX (Sapphire Rapids and newer) oneDNN's bfloat16 kernels make the
-    # production step 1.4-2.5x faster (`python -m benchmarks.training`); elsewhere it is slower.
+    # float32): on a CPU with AMX (Sapphire Rapids and newer) oneDNN's bfloat16 kernels made the
+    # production step about 1.4x faster (`python -m benchmarks.training`); a CPU without native
+    # bfloat16 trains in float32 instead (`training_policy`).
     precision: str = "float32"
 
 

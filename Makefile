@@ -67,7 +67,7 @@ train: ## the six course models (dense, cnn, cnn_dropout) x (plain, augmented)
 train-production: ## the store's model
 	$(BIN)/python -m ml_training.train --production
 
-finetune: ## the store's model: the production run taught real photos (needs train-production)
+finetune: ## the store's model: the committed production model taught real photos
 	$(BIN)/python -m ml_training.finetune --photos $(CLOTHING_PHOTOS_DIR)/train
 
 export: web-export-env ## promote the fine-tuned run into classifier/artifacts/ (web/ included)

@@ -200,7 +200,7 @@ GATED_FINETUNE = (
 )
 
 
-@pytest.mark.django_db(transaction=True)  # the run is committed: another thread reads it
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # another thread reads the run
 def test_without_a_broker_the_training_runs_beside_the_request_not_inside_it(
     finetune, labelled, admin_user, tmp_path
 ):

@@ -8,6 +8,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from ml_training import architectures
 from ml_training.labels import CLASS_NAMES
 
 
@@ -16,6 +17,11 @@ def predict_probabilities(model: keras.Model, x: np.ndarray, batch_size: int = 1
     call = tf.function(lambda batch: model(batch, training=False), reduce_retracing=True)
     parts = [call(tf.constant(x[i : i + batch_size])).numpy() for i in range(0, len(x), batch_size)]
     return np.concatenate(parts) if parts else np.zeros((0, model.output_shape[-1]), np.float32)
+
+
+def served_probabilities(model: keras.Model, x: np.ndarray) -> np.ndarray:
+    """As the store computes them: averaged over the image and its mirror image."""
+    return predict_probabilities(architectures.with_flip_averaging(model), x)
 
 
 def classification_metrics(probabilities: np.ndarray, labels: np.ndarray) -> dict:

@@ -213,7 +213,8 @@ def export(
             "seconds": round(metrics["train_seconds"], 1),
             "recipe": metrics["recipe"],
             "seed": metrics["seed"],
-            "precision": metrics.get("precision", "float32"),  # older runs trained in float32
+            # runs before ``metrics["precision"]`` trained in what their recipe asked for
+            "precision": metrics.get("precision", metrics["recipe"].get("precision", "float32")),
             "machine": metrics["machine"],
             "tensorflow": metrics["tensorflow"],
         },

@@ -39,7 +39,7 @@ import numpy as np
 from classifier import evaluate_photos
 from classifier.predictor import read_model_card, soften
 from ml_training import architectures, calibrate, data, photos, train
-from ml_training.evaluate import classification_metrics, inference_timings, predict_probabilities
+from ml_training.evaluate import classification_metrics, inference_timings, served_probabilities
 
 RUN_NAME = "production-photos"
 # The production run as exported (``ml_training/models/production-fashion-mnist``, committed):
@@ -85,11 +85,6 @@ def describe_base(path: Path) -> str:
     """The base model's path, and its version when it has one."""
     version = base_version(path)
     return f"{path} ({version})" if version else str(path)
-
-
-def served_probabilities(model: keras.Model, x: np.ndarray) -> np.ndarray:
-    """As the store computes them: averaged over the image and its mirror image."""
-    return predict_probabilities(architectures.with_flip_averaging(model), x)
 
 
 def default_min_examples() -> int:

@@ -16,10 +16,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+import keras  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ml_training import data, export  # noqa: E402
+from ml_training import data, evaluate, export  # noqa: E402
 from ml_training.architectures import COURSE_MODELS  # noqa: E402
 from ml_training.labels import CLASS_NAMES  # noqa: E402
 from ml_training.train import RUNS_DIR, run_name  # noqa: E402
@@ -122,12 +123,8 @@ def plot_mistakes(
 def flip_averaged(run_dir: Path, test: data.Split) -> dict:
     """A run's test figures averaged over each image and its mirror image: how ``export
     --flip-averaging`` serves it, so what the production target is about."""
-    import keras
-
-    from ml_training import architectures, evaluate
-
     model = keras.models.load_model(run_dir / "model.keras", compile=False)
-    probabilities = evaluate.predict_probabilities(architectures.with_flip_averaging(model), test.x)
+    probabilities = evaluate.served_probabilities(model, test.x)
     metrics = evaluate.classification_metrics(probabilities, test.y)
     return {"test_accuracy": metrics["accuracy"], "test_loss": metrics["loss"]}
 

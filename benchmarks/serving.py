@@ -134,6 +134,43 @@ def litert_threads(threads: int) -> Callable[[np.ndarray], np.ndarray]:
     return run
 
 
+def multiply_adds(model: keras.Model) -> int:
+    """Multiply-adds the model spends on one image: its convolutions and dense layers, twice for
+    a flip-averaged model (two views). The arithmetic bounds a batch's speed on a given core."""
+    import keras
+
+    from ml_training.architectures import unwrapped
+
+    network = unwrapped(model)
+    total = 0
+    for layer in network.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            height, width, filters = layer.output.shape[1:]
+            rows, columns = layer.kernel_size
+            total += height * width * filters * rows * columns * layer.input.shape[-1]
+        elif isinstance(layer, keras.layers.Dense):
+            total += layer.input.shape[-1] * layer.units
+    return total * (1 if network is model else 2)
+
+
+def dense_layer(size: int = 1024, batch: int = 256) -> tuple[Callable[[], None], int]:
+    """LiteRT on one thread running a large dense layer, its best case (one big matrix product),
+    and the multiply-adds of one call: the rate any model on the same runtime and core can
+    approach, so a batch rate near it is bound by the model's arithmetic, not by the runtime."""
+    import keras
+    from ai_edge_litert.interpreter import Interpreter
+
+    from ml_training.export import to_tflite
+
+    layer = keras.Sequential([keras.Input((size,)), keras.layers.Dense(size, use_bias=False)])
+    interpreter = Interpreter(model_content=to_tflite(layer), num_threads=1)
+    index = interpreter.get_input_details()[0]["index"]
+    interpreter.resize_tensor_input(index, [batch, size], strict=False)
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(index, np.random.default_rng(0).random((batch, size), np.float32))
+    return interpreter.invoke, batch * size * size
+
+
 def run(results: Results, sizes: Sizes, sections: set[str]) -> None:
     """Measurements 1 (one photo, inference alone), 2 (batch) and 3 (preprocessing)."""
     store_model = predictor.load(str(predictor.DEFAULT_MODEL_PATH))
@@ -219,10 +256,16 @@ def _batch(results: Results, sizes: Sizes, store_model, keras_model) -> None:
     images = fashion_mnist_test_images()
     function = compiled(keras_model)
     two_threads = litert_threads(2)
+    dense, dense_multiply_adds = dense_layer()
+    dense_calls = 20  # about as long as a tenth of the store's batch: timed alongside it
 
     def traced(_: int) -> None:
         for start in range(0, len(images), 1000):
             function(images[start : start + 1000])
+
+    def dense_runs(_: int) -> None:
+        for _call in range(dense_calls):
+            dense()
 
     samples = time_interleaved(
         {
@@ -230,11 +273,13 @@ def _batch(results: Results, sizes: Sizes, store_model, keras_model) -> None:
             "litert2": lambda i: two_threads(images),
             "predict": lambda i: keras_model.predict(images, batch_size=KERAS_BATCH, verbose=0),
             "tf_function": traced,
+            "dense": dense_runs,
         },
         sizes.batch,
         warmup=1,
     )
     rate = {name: len(images) / p50(times) for name, times in samples.items()}
+    dense_rate = dense_calls * dense_multiply_adds / p50(samples["dense"])
     results.add(
         "2a",
         f"batch, {len(images):,} Fashion-MNIST test images: LiteRT, 1 thread (the store)",
@@ -248,6 +293,25 @@ def _batch(results: Results, sizes: Sizes, store_model, keras_model) -> None:
     )
     results.add(
         "2d", "batch: compiled `tf.function`, batch 1000", f"{rate['tf_function']:,.0f} images/s"
+    )
+    _arithmetic_ceiling(results, multiply_adds(keras_model), dense_rate, rate["litert"])
+
+
+def _arithmetic_ceiling(results: Results, per_image: int, peak: float, store_rate: float) -> None:
+    """2e-2f: how close 2a is to what this core can do for this model, and what 5,000 images/s
+    would ask of the model; a missed 2a says whether the runtime or the arithmetic is to blame."""
+    ceiling = peak / per_image
+    results.add(
+        "2e",
+        "multiply-adds an image (both views of the flip-averaged model)",
+        f"{per_image / 1e6:.0f} M",
+    )
+    results.add(
+        "2f",
+        "LiteRT on one core, a 1024x1024 dense layer (timed with 2a), and the rate it allows 2a",
+        f"{peak / 1e9:.1f} G multiply-adds/s → {ceiling:,.0f} images/s of this model; 2a runs at "
+        f"{store_rate / ceiling:.0%} of that; 5,000 images/s would need ≤ {peak / 5000 / 1e6:.1f} "
+        "M multiply-adds an image",
     )
 
 

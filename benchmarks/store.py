@@ -262,10 +262,13 @@ def import_batching(results: Results, sizes: Sizes, env: dict, media_root: Path,
         "≥ 3x",
         single / batched >= 3,
     )
+    after = {mode: p50(phases[mode]) for mode in modes}
     results.add(
         "5d",
-        "classification phase alone, batched vs one task per photo",
-        f"{p50(phases['per_photo']) / p50(phases['batched']):.2f}x faster",
+        "classification left after the import, batched vs one task per photo",
+        f"{after['per_photo'] / after['batched']:.2f}x faster"
+        if min(after.values()) >= 0.5
+        else "— (under 0.5 s in one mode or both: the worker kept pace with the import)",
     )
 
 

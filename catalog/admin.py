@@ -598,6 +598,7 @@ class TrainingRunAdmin(admin.ModelAdmin):
             "min_examples": settings.PERCHA["NEW_CLASS_MIN_EXAMPLES"],
             "runs": runs,
             "refresh": any(run.active for run in runs),
+            "in_process": training.runs_in_process(),
             "can_retrain": request.user.has_perm("catalog.start_training"),
             "examples": sum(category.labelled for category in categories),
             **(extra_context or {}),

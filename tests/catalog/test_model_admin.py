@@ -88,7 +88,8 @@ def test_retrain_records_a_run_queues_it_and_the_page_follows_it(
     # no broker in the tests: the store says the run starts in its own process
     assert f"Retraining #{run.pk} started on 1 labelled photos, in the store" in html
     assert '<progress value="0" max="100">' in html and 'http-equiv="refresh"' in html
-    assert "Waiting for a worker of the training queue" in html
+    assert "Starting in the store's own process" in html
+    assert "Waiting for a worker of the training queue" not in html
 
     tasks.retrain.apply(args=[run.pk])  # what the callback starts: the fake fine-tuning
     run.refresh_from_db()
@@ -100,6 +101,19 @@ def test_retrain_records_a_run_queues_it_and_the_page_follows_it(
     assert "Fashion-MNIST test 95.0% (base 94.0%)" in html
     detail = admin_client.get(reverse("admin:catalog_trainingrun_change", args=[run.pk]))
     assert detail.status_code == 200 and "Epoch 2/2" in detail.content.decode()
+
+
+def test_with_a_broker_the_run_waits_for_a_training_worker(
+    admin_client, photo_bytes, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setitem(tasks.retrain.app.conf, "task_always_eager", False)
+    make_product(photo_bytes, "bolso", category=Category.objects.get(slug="bolsos"))
+    with django_capture_on_commit_callbacks(execute=False):  # the task is not sent anywhere
+        html = admin_client.post(reverse(RETRAIN), follow=True).content.decode()
+    run = TrainingRun.objects.get()
+    assert f"Retraining #{run.pk} queued on 1 labelled photos" in html
+    assert "Waiting for a worker of the training queue" in html
+    assert "own process" not in html
 
 
 def test_retrain_only_by_post(admin_client):

@@ -257,7 +257,7 @@ def _batch(results: Results, sizes: Sizes, store_model, keras_model) -> None:
     function = compiled(keras_model)
     two_threads = litert_threads(2)
     dense, dense_multiply_adds = dense_layer()
-    dense_calls = 20  # about as long as a tenth of the store's batch: timed alongside it
+    dense_calls = 20  # a few tenths of a second a round, in the same rounds as 2a
 
     def traced(_: int) -> None:
         for start in range(0, len(images), 1000):

@@ -1,7 +1,8 @@
 """Train a new store model: Fashion-MNIST plus a folder of labelled photos.
 
     python -m ml_training.finetune --photos DIR [--base classifier/artifacts/model.keras] \\
-        [--min-examples 50] [--epochs 8] [--learning-rate 5e-4] [--repeats 1] [--limit N]
+        [--min-examples 50] [--epochs 8] [--learning-rate 5e-4] [--repeats 1] [--balance] \\
+        [--limit N]
 
 DIR is either ``clothing-photos`` (folders t-shirt, pants, ..., hat, shorts, skirt) or the
 store's own labelled photos, ``manage.py export_training_photos DIR`` (folders named by
@@ -127,6 +128,7 @@ def finetune(
     repeats: int = 1,
     min_examples: int | None = None,
     learning_rate: float = RECIPE.learning_rate,
+    balance: bool = False,
 ) -> Path:
     """Train, calibrate on the held-out photos, and write the run folder; returns its path."""
     keras.utils.set_random_seed(train.SEED)
@@ -158,6 +160,8 @@ def finetune(
     fit_photos, held = photos.holdout(all_photos, HOLDOUT_SHARE, seed=train.SEED)
     held = photos.originals(held)
     held_folders = list(held.folder)
+    if balance:
+        fit_photos = photos.balanced(fit_photos, seed=train.SEED)
     # the base's own figures, before training: the new model shares (and changes) its layers
     base_test = served_probabilities(base, dataset.test.x)
     base_store = photos.store_classes(known)
@@ -169,8 +173,9 @@ def finetune(
         base_store,
     )
     print(
-        f"== photos: {len(np.unique(fit_photos.photo))} to train on ({len(fit_photos.y)} with "
-        f"variants), {len(held.y)} held out; converted in {prepare_seconds:.0f} s"
+        f"== photos: {len(np.unique(fit_photos.photo))} to train on ({len(fit_photos.y)} rows with "
+        f"variants{', rare folders drawn again' if balance else ''}), {len(held.y)} held out; "
+        f"converted in {prepare_seconds:.0f} s"
     )
 
     x = np.concatenate([dataset.train.x] + [fit_photos.x] * repeats)
@@ -252,7 +257,7 @@ def finetune(
         },
         "held_out_photos": {"new": held_result, "base": base_held},
         "comparison": comparison,
-        "recipe": {**asdict(recipe), "variants": variants},
+        "recipe": {**asdict(recipe), "variants": variants, "repeats": repeats, "balance": balance},
         "precision": precision,
         "seed": train.SEED,
         "data_source": dataset.source,
@@ -308,6 +313,11 @@ def main(argv: list[str] | None = None) -> None:
         "--repeats", type=int, default=1, help="times the photos come in each epoch (default: 1)"
     )
     parser.add_argument(
+        "--balance",
+        action="store_true",
+        help="draw the photos of folders with fewer than the median folder's again, up to it",
+    )
+    parser.add_argument(
         "--min-examples",
         type=int,
         default=default_min_examples(),
@@ -327,6 +337,7 @@ def main(argv: list[str] | None = None) -> None:
         args.repeats,
         min_examples=args.min_examples,
         learning_rate=args.learning_rate,
+        balance=args.balance,
     )
 
 

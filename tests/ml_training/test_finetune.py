@@ -67,6 +67,26 @@ def test_holdout_keeps_a_photos_variants_together_and_takes_every_folder(photo_f
     assert set(labelled.y[loaded.folder == "shoes"]) == {7} and -1 not in labelled.y
 
 
+def test_balancing_draws_rare_folders_up_to_the_median_with_their_variants():
+    counts = {"t-shirt": 9, "pants": 5, "hat": 2, "skirt": 1, "dress": 5}
+    folder = np.repeat(list(counts), [2 * n for n in counts.values()])  # a photo and a variant
+    photo = np.repeat(np.arange(sum(counts.values())), 2)
+    loaded = photos.PhotoSet(
+        x=photo.astype(np.float32)[:, None, None, None] * np.ones((1, 28, 28, 1), np.float32),
+        y=np.zeros(len(photo), np.int64),
+        folder=folder,
+        photo=photo,
+    )
+    drawn = photos.balanced(loaded)
+    rows = {f: int((drawn.folder == f).sum()) for f in counts}
+    assert rows == {"t-shirt": 18, "pants": 10, "hat": 10, "skirt": 10, "dress": 10}
+    for f in ("hat", "skirt"):  # only its own photos, each still with its variant
+        assert set(drawn.photo[drawn.folder == f]) == set(loaded.photo[loaded.folder == f])
+        assert all(np.unique(drawn.photo[drawn.folder == f], return_counts=True)[1] % 2 == 0)
+    np.testing.assert_array_equal(drawn.x[:, 0, 0, 0], drawn.photo)  # rows kept whole
+    assert photos.balanced(drawn).y.shape == drawn.y.shape  # already balanced: nothing added
+
+
 def test_temperature_softens_an_overconfident_model_and_the_threshold_meets_its_precision():
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 10, 400)

@@ -82,11 +82,21 @@ def fashion_mnist_test_images() -> np.ndarray:
     """The 10,000 test images as the model's float32 input, read from the local IDX file."""
     from ml_training.data import IMAGES_MAGIC, read_idx
 
-    path = FASHION_MNIST_DIR / "t10k-images-idx3-ubyte.gz"
+    images = read_idx(_fashion_mnist_file("t10k-images-idx3-ubyte.gz"), IMAGES_MAGIC)
+    return (images.astype(np.float32) / 255.0).reshape(-1, 28, 28, 1)
+
+
+def fashion_mnist_test_labels() -> np.ndarray:
+    from ml_training.data import LABELS_MAGIC, read_idx
+
+    return read_idx(_fashion_mnist_file("t10k-labels-idx1-ubyte.gz"), LABELS_MAGIC)
+
+
+def _fashion_mnist_file(name: str) -> Path:
+    path = FASHION_MNIST_DIR / name
     if not path.is_file():
         raise SystemExit(f"Fashion-MNIST not found in {FASHION_MNIST_DIR}; set FASHION_MNIST_DIR")
-    images = read_idx(path, IMAGES_MAGIC)
-    return (images.astype(np.float32) / 255.0).reshape(-1, 28, 28, 1)
+    return path
 
 
 def load_keras_model() -> keras.Model:
@@ -107,14 +117,16 @@ def compiled(model: keras.Model) -> Callable[[np.ndarray], np.ndarray]:
     return lambda x: function(tf.constant(x)).numpy()
 
 
-def litert_threads(threads: int) -> Callable[[np.ndarray], np.ndarray]:
-    """A LiteRT interpreter like the store's batch one, but with more threads (a reference)."""
+def litert_threads(
+    threads: int, model_bytes: bytes | None = None
+) -> Callable[[np.ndarray], np.ndarray]:
+    """A LiteRT interpreter like the store's batch one, with more threads or another flatbuffer
+    of the served model (references; default: the served file)."""
     from ai_edge_litert.interpreter import Interpreter
 
     size = predictor.BATCH_SIZE
-    interpreter = Interpreter(
-        model_content=predictor.DEFAULT_MODEL_PATH.read_bytes(), num_threads=threads
-    )
+    model_bytes = predictor.DEFAULT_MODEL_PATH.read_bytes() if model_bytes is None else model_bytes
+    interpreter = Interpreter(model_content=model_bytes, num_threads=threads)
     index = interpreter.get_input_details()[0]["index"]
     interpreter.resize_tensor_input(index, [size, 28, 28, 1], strict=False)
     interpreter.allocate_tensors()
@@ -253,9 +265,12 @@ def _inference_alone(results: Results, sizes: Sizes, ready, store_model, keras_m
 
 
 def _batch(results: Results, sizes: Sizes, store_model, keras_model) -> None:
+    from ml_training.export import to_tflite
+
     images = fashion_mnist_test_images()
     function = compiled(keras_model)
     two_threads = litert_threads(2)
+    int8 = litert_threads(1, to_tflite(keras_model, int8_weights=True))
     dense, dense_multiply_adds = dense_layer()
     dense_calls = 20  # a few tenths of a second a round, in the same rounds as 2a
 
@@ -271,6 +286,7 @@ def _batch(results: Results, sizes: Sizes, store_model, keras_model) -> None:
         {
             "litert": lambda i: store_model.predict(images),
             "litert2": lambda i: two_threads(images),
+            "int8": lambda i: int8(images),
             "predict": lambda i: keras_model.predict(images, batch_size=KERAS_BATCH, verbose=0),
             "tf_function": traced,
             "dense": dense_runs,
@@ -295,6 +311,23 @@ def _batch(results: Results, sizes: Sizes, store_model, keras_model) -> None:
         "2d", "batch: compiled `tf.function`, batch 1000", f"{rate['tf_function']:,.0f} images/s"
     )
     _arithmetic_ceiling(results, multiply_adds(keras_model), dense_rate, rate["litert"])
+    _int8_reference(results, rate, store_model.predict(images).argmax(1), int8(images).argmax(1))
+
+
+def _int8_reference(
+    results: Results, rate: dict[str, float], served: np.ndarray, int8: np.ndarray
+) -> None:
+    """2g: the served model with int8 weights, timed with 2a. On a CPU with int8 dot products
+    (AVX-512 VNNI, AVX-VNNI) it is several times the float32 rate; this row is what a switch
+    would buy here, and what it would cost in answers."""
+    labels = fashion_mnist_test_labels()
+    results.add(
+        "2g",
+        "batch: the served model with int8 weights (dynamic range), LiteRT, 1 thread; not served",
+        f"{rate['int8']:,.0f} images/s ({rate['int8'] / rate['litert']:.1f}x 2a); Fashion-MNIST "
+        f"test {np.mean(int8 == labels):.2%} against {np.mean(served == labels):.2%}, the same "
+        f"top class on {np.mean(int8 == served):.2%}",
+    )
 
 
 def _arithmetic_ceiling(results: Results, per_image: int, peak: float, store_rate: float) -> None:

@@ -34,11 +34,15 @@ class ExportError(RuntimeError):
     """The exported formats do not agree, or the run folder is incomplete."""
 
 
-def to_tflite(model: keras.Model) -> bytes:
-    """Convert to a float32 TFLite flatbuffer with a resizable batch dimension."""
+def to_tflite(model: keras.Model, int8_weights: bool = False) -> bytes:
+    """Convert to a TFLite flatbuffer with a resizable batch dimension: float32, or with int8
+    weights and activations quantized per image at run time (dynamic range; the bench's
+    reference for CPUs with int8 dot products, not what the store serves)."""
     with tempfile.TemporaryDirectory() as tmp:
         model.export(tmp, format="tf_saved_model", verbose=False)
         converter = tf.lite.TFLiteConverter.from_saved_model(tmp)
+        if int8_weights:
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
         return converter.convert()
 
 

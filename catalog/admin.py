@@ -584,6 +584,7 @@ class TrainingRunAdmin(admin.ModelAdmin):
         """The Model page, in place of a plain list of runs."""
         if not self.has_view_permission(request):
             raise PermissionDenied
+        training.stalled_runs_failed()  # "running" for ever, else, when a worker was lost
         runs = list(TrainingRun.objects.select_related("created_by")[:10])
         for run in runs:
             run.summary = _run_summary(run.metrics)

@@ -14,12 +14,14 @@ import csv
 import json
 import logging
 import os
+import queue
 import re
 import subprocess
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -37,7 +39,10 @@ logger = logging.getLogger(__name__)
 
 MANIFEST_FIELDS = ("path", "product_id", "category", "classifier_label", "source", "exported_at")
 LOG_TAIL_LINES = 60
-SAVE_EVERY_S = 10  # the log tail between epochs; an epoch's start and end are saved at once
+SAVE_EVERY_S = 10  # the log tail and a heartbeat, output or not; epochs are saved at once
+# A running run not saved for this long has lost the process that ran it (a worker killed, the
+# store restarted while it trained in-process): 18 missed heartbeats, not a slow epoch.
+STALLED_AFTER = timedelta(minutes=3)
 # the share of the progress bar each phase takes: writing the photos, the epochs, the evaluation
 EXPORTED, TRAINED = 5, 95
 EPOCH_START = re.compile(r"^Epoch (\d+)/(\d+)\s*$")  # Keras prints none for a single epoch
@@ -224,7 +229,9 @@ def training_run_execute(*, run: TrainingRun) -> TrainingRun:
 
 
 def _follow(run: TrainingRun, command: list[str]) -> tuple[int, list[str]]:
-    """Run the command, keeping the run's progress and log tail up to date as it prints."""
+    """Run the command, keeping the run's progress and log tail up to date as it prints, and
+    saving the run every ``SAVE_EVERY_S`` even while it prints nothing (an epoch can take
+    minutes): a run that stops being saved has lost its process (``stalled_runs_failed``)."""
     tail: deque[str] = deque(maxlen=LOG_TAIL_LINES)
     epoch, epochs, last_save = 0, 1, time.monotonic()
     environment = {**os.environ, "PYTHONUNBUFFERED": "1"}  # each line as it is printed
@@ -239,7 +246,11 @@ def _follow(run: TrainingRun, command: list[str]) -> tuple[int, list[str]]:
         bufsize=1,
         env=environment,
     ) as process:
-        for raw in process.stdout:
+        for raw in _lines_or_silence(process.stdout, SAVE_EVERY_S):
+            if raw is None:  # silence: a heartbeat
+                _save(run, progress=run.progress, message=run.message, tail=tail)
+                last_save = time.monotonic()
+                continue
             line = raw.rstrip()
             tail.append(line)
             progress, message = run.progress, None
@@ -255,6 +266,49 @@ def _follow(run: TrainingRun, command: list[str]) -> tuple[int, list[str]]:
                 _save(run, progress=progress, message=message or run.message, tail=tail)
                 last_save = time.monotonic()
         return process.wait(), list(tail)
+
+
+def _lines_or_silence(stream, every_s: float):
+    """The stream's lines as they come, and None after each ``every_s`` without one. The lines
+    are read on a thread of their own: a read blocks until a whole line has come."""
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        for line in stream:
+            lines.put(line)
+        lines.put(None)  # the end
+
+    threading.Thread(target=read, name="training-output", daemon=True).start()
+    while True:
+        try:
+            line = lines.get(timeout=every_s)
+        except queue.Empty:
+            yield None
+            continue
+        if line is None:
+            return
+        yield line
+
+
+def stalled_runs_failed() -> int:
+    """Fail the runs that say "running" but have not been saved for ``STALLED_AFTER``: the
+    process running them is gone, and they would say "running" for ever. Returns how many.
+
+    Called by the Model page before it lists the runs: nothing else would notice, as the task
+    is acknowledged on receipt and never delivered again.
+    """
+    cutoff = timezone.now() - STALLED_AFTER
+    return TrainingRun.objects.filter(
+        status=TrainingRun.Status.RUNNING, updated_at__lt=cutoff
+    ).update(
+        status=TrainingRun.Status.FAILED,
+        message=_(
+            "No news from this retraining for %(minutes)d minutes: the process running it "
+            "stopped (a worker or the store restarted). Start another."
+        )
+        % {"minutes": STALLED_AFTER // timedelta(minutes=1)},
+        finished_at=timezone.now(),
+    )
 
 
 def _save(

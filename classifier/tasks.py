@@ -102,7 +102,8 @@ def retrain(training_run_id: int) -> str:
     Routed to the ``training`` queue (``CELERY_TASK_ROUTES``): it needs TensorFlow and minutes of
     CPU, which the store's workers have not to spare. Acknowledged on receipt, not at the end:
     a training outlasts the broker's visibility timeout, and a redelivery would start it again
-    while it still runs. A worker lost mid-way leaves the run "running"; start another.
+    while it still runs. A worker lost mid-way stops saving the run, and the Model page fails it
+    after ``training.STALLED_AFTER`` (``training.stalled_runs_failed``); start another.
     """
     from catalog import training
     from catalog.models import TrainingRun

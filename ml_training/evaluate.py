@@ -34,9 +34,10 @@ def classification_metrics(probabilities: np.ndarray, labels: np.ndarray) -> dic
     np.add.at(confusion, (labels, predicted), 1)
     per_class = {
         CLASS_NAMES[k] if k < len(CLASS_NAMES) else str(k): float(
-            confusion[k, k] / max(confusion[k].sum(), 1)
+            confusion[k, k] / confusion[k].sum()
         )
         for k in range(num_classes)
+        if confusion[k].sum()  # a class the test set lacks (a store's new class) has no figure
     }
     return {
         "accuracy": float((predicted == labels).mean()),

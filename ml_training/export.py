@@ -86,9 +86,9 @@ def promotion_refusals(metrics: dict, test_accuracy: float, current: dict) -> li
     if served_photos and not new_photos:
         reasons.append("the run was not measured on held-out photos; the served model was")
     elif served_photos and new_photos:
-        same_split = current.get("calibration", {}).get("fitted_on") == metrics.get(
-            "calibration", {}
-        ).get("fitted_on")
+        same_split = same_held_out_photos(
+            current.get("calibration", {}), metrics.get("calibration", {})
+        )
         base_photos = metrics.get("held_out_photos", {}).get("base")
         from_served = bool(current.get("version")) and current["version"] == metrics.get(
             "base_version"
@@ -110,6 +110,14 @@ def promotion_refusals(metrics: dict, test_accuracy: float, current: dict) -> li
                 f"{served_photos['accuracy']:.4f} of the served {current.get('version')}"
             )
     return reasons
+
+
+def same_held_out_photos(served: dict, run: dict) -> bool:
+    """Whether two calibrations were fitted on the same held-out photos: by the digest of the
+    photo files where both recorded one, else (cards from before it) by their description."""
+    if served.get("held_out_sha256") and run.get("held_out_sha256"):
+        return served["held_out_sha256"] == run["held_out_sha256"]
+    return served.get("fitted_on") == run.get("fitted_on")
 
 
 def card_classes(classes: list[str | dict]) -> list[dict]:

@@ -256,6 +256,7 @@ def finetune(
             "threshold": threshold,
             "target_precision": TARGET_PRECISION,
             "fitted_on": f"{len(held.y)} photos held out of {photos_dir}",
+            "held_out_sha256": photos.fingerprint(held),  # the same photos, however named
         },
         "held_out_photos": {"new": held_result, "base": base_held},
         "comparison": comparison,

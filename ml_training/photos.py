@@ -15,12 +15,13 @@ background as on the garment.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import re
 import unicodedata
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -48,9 +49,19 @@ class PhotoSet:
     y: np.ndarray  # (n,) int64: the class, -1 for footwear not yet labelled
     folder: np.ndarray  # (n,) str
     photo: np.ndarray  # (n,) int: which photo a row comes from (variants share it)
+    source: np.ndarray | None = None  # (n,) str: the sha256 of the photo's file
 
     def take(self, rows: np.ndarray) -> PhotoSet:
-        return PhotoSet(self.x[rows], self.y[rows], self.folder[rows], self.photo[rows])
+        source = None if self.source is None else self.source[rows]
+        return PhotoSet(self.x[rows], self.y[rows], self.folder[rows], self.photo[rows], source)
+
+
+def fingerprint(photos: PhotoSet) -> str:
+    """Which photo files a set holds, wherever the folder was read from (a path spelt another
+    way, a copy elsewhere): the promotion guard compares held-out splits by it."""
+    if photos.source is None:
+        raise ValueError("the photos were not read from files")
+    return hashlib.sha256("\n".join(sorted(set(photos.source))).encode()).hexdigest()
 
 
 def photo_like_variant(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -112,6 +123,7 @@ def load_folder(
         y=np.repeat(np.array(ys, np.int64), shots),
         folder=np.repeat(np.array(folders), shots),
         photo=np.repeat(np.arange(len(paths)), shots),
+        source=np.repeat([hashlib.sha256(p.read_bytes()).hexdigest() for p in paths], shots),
     )
 
 
@@ -168,7 +180,7 @@ def label_shoes(photos: PhotoSet, probabilities: np.ndarray) -> PhotoSet:
         rows = shoes[photos.photo[shoes] == pid]
         scores = probabilities[rows][:, FOOTWEAR].mean(axis=0)
         y[rows] = FOOTWEAR[int(np.argmax(scores))]
-    return PhotoSet(photos.x, y, photos.folder, photos.photo)
+    return replace(photos, y=y)
 
 
 # --- the label set: the base model's classes (from its card), and what the photos add to it ---

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
+from django.utils import timezone
 
-from catalog import services
+from catalog import services, training
 from catalog.models import Category, TrainingRun
 from classifier import predictor, tasks
 from tests.catalog.factories import make_product
@@ -114,6 +116,17 @@ def test_with_a_broker_the_run_waits_for_a_training_worker(
     assert f"Retraining #{run.pk} queued on 1 labelled photos" in html
     assert "Waiting for a worker of the training queue" in html
     assert "own process" not in html
+
+
+def test_a_run_whose_worker_was_lost_shows_as_failed_not_running_for_ever(admin_client):
+    run = TrainingRun.objects.create(status=TrainingRun.Status.RUNNING, progress=40)
+    lost_at = timezone.now() - training.STALLED_AFTER - timedelta(minutes=1)
+    TrainingRun.objects.filter(pk=run.pk).update(updated_at=lost_at)
+    html = admin_client.get(reverse(PAGE)).content.decode()
+    run.refresh_from_db()
+    assert run.status == TrainingRun.Status.FAILED
+    assert "No news from this retraining for 3 minutes" in html
+    assert 'http-equiv="refresh"' not in html  # nothing left to follow
 
 
 def test_retrain_only_by_post(admin_client):

@@ -13,10 +13,11 @@ import io
 import sys
 import textwrap
 import threading
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.utils import translation
+from django.utils import timezone, translation
 
 from catalog import services, training
 from catalog.models import Category, Product, TrainingRun
@@ -116,6 +117,41 @@ def test_a_failing_training_is_failed_with_its_last_lines(finetune, labelled):
     assert run.progress == 50  # the first of two epochs had finished
     assert "RuntimeError: out of memory" in run.log_tail
     assert run.metrics is None and run.run_dir == ""
+
+
+def test_a_silent_training_still_saves_its_run(labelled, monkeypatch, tmp_path):
+    """An epoch can print nothing for minutes: the run is saved anyway (a heartbeat), so that
+    only a run whose process is gone stops being saved. Here a line, then two seconds of
+    silence, with a heartbeat every 0.1 s: the last save is well after the line."""
+    printed_at = tmp_path / "printed_at"
+    script = (
+        "import pathlib, time; print('Epoch 1/1', flush=True); "
+        f"pathlib.Path({str(printed_at)!r}).write_text(repr(time.time())); time.sleep(2.0)"
+    )
+    monkeypatch.setattr(training, "SAVE_EVERY_S", 0.1)
+    run = TrainingRun.objects.create(status=TrainingRun.Status.RUNNING)
+    with translation.override("en"):
+        assert training._follow(run, [sys.executable, "-c", script]) == (0, ["Epoch 1/1"])
+    run.refresh_from_db()
+    assert run.message == "Epoch 1 of 1"
+    assert run.updated_at.timestamp() > float(printed_at.read_text()) + 1.0
+
+
+def test_a_run_not_saved_for_minutes_is_failed_and_a_live_one_is_not(labelled):
+    stale = timezone.now() - training.STALLED_AFTER - timedelta(seconds=1)
+    lost, alive, queued = (
+        TrainingRun.objects.create(status=status)
+        for status in (TrainingRun.Status.RUNNING, TrainingRun.Status.RUNNING,
+                       TrainingRun.Status.QUEUED)
+    )  # fmt: skip
+    TrainingRun.objects.filter(pk__in=[lost.pk, queued.pk]).update(updated_at=stale)
+    with translation.override("en"):
+        assert training.stalled_runs_failed() == 1
+    lost.refresh_from_db(), alive.refresh_from_db(), queued.refresh_from_db()
+    assert lost.status == TrainingRun.Status.FAILED and lost.finished_at is not None
+    assert "No news from this retraining for 3 minutes" in lost.message
+    assert alive.status == TrainingRun.Status.RUNNING  # saved just now
+    assert queued.status == TrainingRun.Status.QUEUED  # waiting for a worker is not stalling
 
 
 def test_a_program_that_cannot_start_fails_the_run(settings, labelled, tmp_path):

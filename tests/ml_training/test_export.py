@@ -71,6 +71,18 @@ def test_promotion_compares_fashion_mnist_and_the_same_held_out_photos():
     assert export.promotion_refusals({}, 0.5, {}) == []  # nothing served yet
 
 
+def test_held_out_photos_are_matched_by_their_files_where_both_recorded_them():
+    """A relative and an absolute path to one folder are the same photos; the same description
+    with other files is not (and cards from before the digest fall back to the description)."""
+    served = {"fitted_on": "460 photos held out of ../shared/train", "held_out_sha256": "abc"}
+    absolute = {"fitted_on": "460 photos held out of /work/shared/train", "held_out_sha256": "abc"}
+    assert export.same_held_out_photos(served, absolute)
+    assert not export.same_held_out_photos(served, {**served, "held_out_sha256": "def"})
+    older = {"fitted_on": served["fitted_on"]}
+    assert export.same_held_out_photos(older, served)
+    assert not export.same_held_out_photos(older, absolute)
+
+
 def test_a_retraining_on_the_stores_photos_is_compared_on_its_own_held_out_photos():
     """The store's photos are held out of another folder; the run measured the served model
     (its base) on them, so that is the comparison (#8: a worse model is refused)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 
 import keras
 import numpy as np
@@ -67,6 +68,21 @@ def test_holdout_keeps_a_photos_variants_together_and_takes_every_folder(photo_f
     assert set(labelled.y[loaded.folder == "shoes"]) == {7} and -1 not in labelled.y
 
 
+def test_the_held_out_fingerprint_names_the_files_not_the_path(photo_folder, tmp_path):
+    """The promotion guard's test of "the same held-out photos": a folder reached by another
+    path, or copied elsewhere, gives the same digest; one photo more or less does not."""
+    loaded = photos.load_folder(photo_folder, workers=1)
+    _, held = photos.holdout(loaded, 0.34)
+    copy = tmp_path / "copy"
+    shutil.copytree(photo_folder, copy, symlinks=False)
+    _, held_copy = photos.holdout(photos.load_folder(copy, workers=1), 0.34)
+    assert photos.fingerprint(held_copy) == photos.fingerprint(held)
+    _, other = photos.holdout(loaded, 0.34, seed=7)
+    assert photos.fingerprint(other) != photos.fingerprint(held)
+    one_less = held.take(np.flatnonzero(held.photo != held.photo[0]))
+    assert photos.fingerprint(one_less) != photos.fingerprint(held)
+
+
 def test_balancing_draws_rare_folders_up_to_the_median_with_their_variants():
     counts = {"t-shirt": 9, "pants": 5, "hat": 2, "skirt": 1, "dress": 5}
     folder = np.repeat(list(counts), [2 * n for n in counts.values()])  # a photo and a variant
@@ -122,6 +138,7 @@ def test_a_short_fine_tuning_adds_the_new_classes_and_writes_a_calibrated_run(
     assert metrics["test_accuracy"] > 0.6  # Fashion-MNIST kept (chance: 0.10)
     assert 0.5 <= metrics["calibration"]["threshold"] <= 1.0
     assert metrics["calibration"]["temperature"] > 0
+    assert len(metrics["calibration"]["held_out_sha256"]) == 64  # the guard's "same photos"
     model = keras.models.load_model(run / "model.keras", compile=False)
     assert model.output_shape == (None, 13)
 

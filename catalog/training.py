@@ -20,6 +20,7 @@ import subprocess
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -55,9 +56,12 @@ class PhotoExport:
     skipped: list[tuple[int, str]] = field(default_factory=list)
 
 
-def training_photos_export(*, directory: Path) -> PhotoExport:
+def training_photos_export(
+    *, directory: Path, on_photo: Callable[[int], None] | None = None
+) -> PhotoExport:
     """Write every labelled photo as ``directory/<category-slug>/<product-id>.jpg``, plus
-    ``manifest.csv``.
+    ``manifest.csv``; ``on_photo`` is called with the count written so far after each photo
+    (a retraining's heartbeat: thousands of photos take minutes).
 
     Only what a person filed: the model's own answers are not labels. The photos are written
     upright, transparency on white, as the store decodes an upload; a photo that cannot be read
@@ -87,6 +91,8 @@ def training_photos_export(*, directory: Path) -> PhotoExport:
                 "exported_at": exported_at,
             }
         )
+        if on_photo is not None:
+            on_photo(len(rows))
     with (directory / "manifest.csv").open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=MANIFEST_FIELDS)
         writer.writeheader()
@@ -194,7 +200,7 @@ def training_run_execute(*, run: TrainingRun) -> TrainingRun:
             % {"path": base},
         )
     folder = run_folder(run)
-    export = training_photos_export(directory=folder / "photos")
+    export = training_photos_export(directory=folder / "photos", on_photo=_heartbeat(run))
     run.examples = export.written
     if not export.written:
         return _finish(
@@ -226,6 +232,20 @@ def training_run_execute(*, run: TrainingRun) -> TrainingRun:
     run.run_dir = str(found[-1].parent)
     run.metrics = json.loads(found[-1].read_text())
     return _finish(run, tail=tail)
+
+
+def _heartbeat(run: TrainingRun) -> Callable[[int], None]:
+    """Saves the run with the count of photos written, at most every ``SAVE_EVERY_S``."""
+    last_save = time.monotonic()
+
+    def beat(written: int) -> None:
+        nonlocal last_save
+        if time.monotonic() - last_save > SAVE_EVERY_S:
+            message = _("Writing the labelled photos… %(count)d so far") % {"count": written}
+            _save(run, progress=run.progress, message=message)
+            last_save = time.monotonic()
+
+    return beat
 
 
 def _follow(run: TrainingRun, command: list[str]) -> tuple[int, list[str]]:

@@ -137,6 +137,23 @@ def test_a_silent_training_still_saves_its_run(labelled, monkeypatch, tmp_path):
     assert run.updated_at.timestamp() > float(printed_at.read_text()) + 1.0
 
 
+def test_writing_the_photos_is_a_heartbeat_too(labelled, monkeypatch, tmp_path):
+    """A store's thousands of photos take minutes to write before the training starts."""
+    written = []
+    training.training_photos_export(directory=tmp_path / "photos", on_photo=written.append)
+    assert written == [1, 2]
+    monkeypatch.setattr(training, "SAVE_EVERY_S", 0)
+    run = TrainingRun.objects.create(status=TrainingRun.Status.RUNNING)
+    TrainingRun.objects.filter(pk=run.pk).update(updated_at=timezone.now() - timedelta(hours=1))
+    with translation.override("en"):
+        training.training_photos_export(
+            directory=tmp_path / "again", on_photo=training._heartbeat(run)
+        )
+    run.refresh_from_db()
+    assert run.message == "Writing the labelled photos… 2 so far"
+    assert timezone.now() - run.updated_at < timedelta(minutes=1)
+
+
 def test_a_run_not_saved_for_minutes_is_failed_and_a_live_one_is_not(labelled):
     stale = timezone.now() - training.STALLED_AFTER - timedelta(seconds=1)
     lost, alive, queued = (

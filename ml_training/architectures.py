@@ -103,15 +103,53 @@ class HorizontalFlip(layers.Layer):
         return keras.ops.flip(inputs, axis=2)
 
 
-def with_flip_averaging(model: keras.Model) -> keras.Model:
-    """The model's answer averaged over the image and its mirror image (test-time augmentation).
+@keras.saving.register_keras_serializable(package="percha")
+class Shift(layers.Layer):
+    """Move images by whole pixels (down by ``dy``, right by ``dx``), black coming in."""
+
+    def __init__(self, dy: int, dx: int, **kwargs):
+        super().__init__(**kwargs)
+        self.dy, self.dx = int(dy), int(dx)
+
+    def call(self, inputs):
+        dy, dx = self.dy, self.dx
+        padded = keras.ops.pad(
+            inputs, [[0, 0], [max(dy, 0), max(-dy, 0)], [max(dx, 0), max(-dx, 0)], [0, 0]]
+        )
+        height, width = inputs.shape[1], inputs.shape[2]
+        top, left = max(-dy, 0), max(-dx, 0)
+        return padded[:, top : top + height, left : left + width, :]
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "dy": self.dy, "dx": self.dx}
+
+
+NO_SHIFT = ((0, 0),)
+# The image and its copies one pixel up, down, left and right: where a photo's garment lands
+# in the 28x28 frame is less certain than in Fashion-MNIST's. Measured on the served
+# fine-tuned model, flip-averaged, against these ten views: held-out train photos, all ten
+# classes 74.1% → 75.7%; validation photos 72.4% → 73.9%; Fashion-MNIST test 94.57% → 94.75%.
+SHIFTS = ((0, 0), (1, 0), (-1, 0), (0, 1), (0, -1))
+
+
+def with_flip_averaging(
+    model: keras.Model, shifts: tuple[tuple[int, int], ...] = NO_SHIFT
+) -> keras.Model:
+    """The model's answer averaged over the image and its mirror image (test-time augmentation),
+    each also moved by each of ``shifts`` (``SHIFTS``: ten views in all).
 
     Fashion-MNIST's classes are left-right symmetric, and the production model was trained on
-    mirrored images, so the two views are equally valid and their mean is a steadier answer.
+    mirrored and shifted images, so the views are equally valid and their mean is a steadier
+    answer. The views are in the graph: the server's LiteRT file and the browser's copy average
+    them alike.
     """
     inputs = keras.Input(INPUT_SHAPE)
-    outputs = layers.Average()([model(inputs), model(HorizontalFlip()(inputs))])
-    return keras.Model(inputs, outputs, name=f"{model.name}_flip_averaged")
+    views = []
+    for dy, dx in shifts:
+        moved = inputs if (dy, dx) == (0, 0) else Shift(dy, dx)(inputs)
+        views += [model(moved), model(HorizontalFlip()(moved))]
+    suffix = "flip_averaged" if tuple(shifts) == NO_SHIFT else "view_averaged"
+    return keras.Model(inputs, layers.Average()(views), name=f"{model.name}_{suffix}")
 
 
 def unwrapped(model: keras.Model) -> keras.Model:

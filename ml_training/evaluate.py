@@ -19,9 +19,12 @@ def predict_probabilities(model: keras.Model, x: np.ndarray, batch_size: int = 1
     return np.concatenate(parts) if parts else np.zeros((0, model.output_shape[-1]), np.float32)
 
 
-def served_probabilities(model: keras.Model, x: np.ndarray) -> np.ndarray:
-    """As the store computes them: averaged over the image and its mirror image."""
-    return predict_probabilities(architectures.with_flip_averaging(model), x)
+def served_probabilities(
+    model: keras.Model, x: np.ndarray, shifts: tuple[tuple[int, int], ...] = architectures.NO_SHIFT
+) -> np.ndarray:
+    """As the store computes them: averaged over the image and its mirror image (and each of
+    ``shifts``: ``architectures.with_flip_averaging``)."""
+    return predict_probabilities(architectures.with_flip_averaging(model, shifts), x)
 
 
 def classification_metrics(probabilities: np.ndarray, labels: np.ndarray) -> dict:

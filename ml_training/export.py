@@ -150,7 +150,9 @@ def export(
     """Check, convert and write the artifacts; returns the model card.
 
     ``flip_averaging`` exports the run's model wrapped so that it averages its answers on the
-    image and its mirror image (see ``architectures.with_flip_averaging``). A model already in
+    image and its mirror image (see ``architectures.with_flip_averaging``). A run that records
+    the views it was measured and calibrated on (``views``: ``ml_training.finetune``) is served
+    with exactly those, whatever ``flip_averaging`` says. A model already in
     ``out_dir`` is only replaced by one at least as good (``promotion_refusals``), unless
     ``force``. ``web`` also writes the browser's copy into ``out_dir / "web"``; it needs the
     converter's virtualenv, checked before anything is written.
@@ -166,8 +168,12 @@ def export(
             raise ExportError(str(exc)) from None
     metrics = json.loads(metrics_path.read_text())
     model = keras.models.load_model(model_path, compile=False)  # no optimizer state
-    if flip_averaging:
-        model = architectures.with_flip_averaging(model)
+    views = metrics.get("views") or {"flip": flip_averaging, "shifts": [[0, 0]]}
+    shifts = tuple(tuple(s) for s in views["shifts"])
+    if views["flip"]:
+        model = architectures.with_flip_averaging(model, shifts)
+    elif shifts != architectures.NO_SHIFT:
+        raise ExportError(f"{metrics_path}: shifts without mirror images are not served")
     test = data.load(data_dir).test
 
     keras_probs = evaluate.predict_probabilities(model, test.x)
@@ -206,7 +212,8 @@ def export(
             "photos are converted by classifier/preprocess.py",
         },
         "output": "softmax probabilities over the classes, in index order",
-        "flip_averaging": flip_averaging,
+        "flip_averaging": views["flip"],
+        "shifts": [list(s) for s in shifts],  # each view also moved by these [dy, dx] pixels
         "data": {
             "dataset": "Fashion-MNIST",
             "sha256": metrics["data_sha256"],
@@ -239,7 +246,7 @@ def export(
             },
         },
     }
-    if "base" not in metrics:  # a fine-tuned run's own figures are flip-averaged already
+    if "base" not in metrics:  # a fine-tuned run's own figures are of the served views already
         card["metrics"]["test_accuracy_without_flip_averaging"] = metrics["test_accuracy"]
     if "calibration" in metrics:  # fitted on held-out photos by ml_training.finetune
         card["calibration"] = metrics["calibration"]

@@ -90,6 +90,11 @@ def describe_base(path: Path) -> str:
     return f"{path} ({version})" if version else str(path)
 
 
+def card_shifts(card: dict) -> tuple[tuple[int, int], ...]:
+    """The shifts a model card says the model is served with (none on older cards)."""
+    return tuple(tuple(s) for s in card.get("shifts") or architectures.NO_SHIFT)
+
+
 def default_min_examples() -> int:
     """The store's setting when it is set (``PERCHA_NEW_CLASS_MIN_EXAMPLES``), else 50."""
     return int(os.environ.get(MIN_EXAMPLES_ENV) or MIN_EXAMPLES)
@@ -131,14 +136,29 @@ def finetune(
     min_examples: int | None = None,
     learning_rate: float = RECIPE.learning_rate,
     balance: bool = True,
+    shifts: tuple[tuple[int, int], ...] = architectures.SHIFTS,
 ) -> Path:
-    """Train, calibrate on the held-out photos, and write the run folder; returns its path."""
+    """Train, calibrate on the held-out photos, and write the run folder; returns its path.
+
+    Every figure of the new model, and its calibration, is of its answers averaged over the
+    image, its mirror image and each of ``shifts`` (``architectures.with_flip_averaging``), as
+    the export serves it (the run records them: ``views``); the base is measured as its card
+    says it is served.
+    """
     keras.utils.set_random_seed(train.SEED)
     recipe = replace(RECIPE, max_epochs=epochs, patience=epochs, learning_rate=learning_rate)
     min_examples = default_min_examples() if min_examples is None else min_examples
     run_dir = runs_dir / RUN_NAME
     run_dir.mkdir(parents=True, exist_ok=True)
     base = architectures.unwrapped(keras.models.load_model(base_path, compile=False))
+    base_shifts = card_shifts(read_model_card(base_path))
+
+    def served(model: keras.Model, x: np.ndarray) -> np.ndarray:
+        return served_probabilities(model, x, shifts)
+
+    def base_served(x: np.ndarray) -> np.ndarray:
+        return widened(served_probabilities(base, x, base_shifts), num_classes)
+
     known = photos.base_classes(base_path, outputs=base.output_shape[-1])
     manifest = photos.read_manifest(photos_dir)
     plan = photos.plan_classes(known, photos.count_photos(photos_dir), manifest, min_examples)
@@ -157,7 +177,7 @@ def finetune(
     start = time.perf_counter()
     all_photos = photos.load_folder(photos_dir, variants=variants, labels=plan.labels)
     prepare_seconds = time.perf_counter() - start
-    base_all = widened(served_probabilities(base, all_photos.x), num_classes)
+    base_all = base_served(all_photos.x)
     all_photos = photos.label_shoes(all_photos, base_all)
     fit_photos, held = photos.holdout(all_photos, HOLDOUT_SHARE, seed=train.SEED)
     held = photos.originals(held)
@@ -165,10 +185,10 @@ def finetune(
     if balance:
         fit_photos = photos.balanced(fit_photos, seed=train.SEED)
     # the base's own figures, before training: the new model shares (and changes) its layers
-    base_test = served_probabilities(base, dataset.test.x)
+    base_test = base_served(dataset.test.x)
     base_store = photos.store_classes(known)
     base_held = evaluate_photos.evaluate(
-        widened(served_probabilities(base, held.x), num_classes),
+        base_served(held.x),
         held_folders,
         BASE_THRESHOLD,
         plan.answers,
@@ -200,9 +220,9 @@ def finetune(
     train_seconds = time.perf_counter() - start
     model = train.rebuilt(model, base.name, num_classes, "float32")
 
-    test = served_probabilities(model, dataset.test.x)
-    validation = served_probabilities(model, dataset.validation.x)
-    held_probs = served_probabilities(model, held.x)
+    test = served(model, dataset.test.x)
+    validation = served(model, dataset.validation.x)
+    held_probs = served(model, held.x)
     temperature = calibrate.fit_temperature(held_probs, held.y)
     held_calibrated = soften(held_probs, temperature)
     threshold = calibrate.choose_threshold(
@@ -244,7 +264,8 @@ def finetune(
         "train_photos": int(len(np.unique(fit_photos.photo))),
         "photo_rows": int(len(fit_photos.y) * repeats),
         "validation_accuracy": float((validation.argmax(1) == dataset.validation.y).mean()),
-        # the run's own figure is flip-averaged already: the store serves it that way
+        # the run's own figures are of the views the store serves (the export reads them)
+        "views": {"flip": True, "shifts": [list(s) for s in shifts]},
         "test_accuracy": test_metrics["accuracy"],
         "test_loss": test_metrics["loss"],
         "base_test_accuracy": base_test_accuracy,
@@ -329,6 +350,14 @@ def main(argv: list[str] | None = None) -> None:
         help=f"photos a folder needs to become a new class (default: ${MIN_EXAMPLES_ENV}, "
         f"else {MIN_EXAMPLES})",
     )
+    parser.add_argument(
+        "--shift-averaging",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="serve (and so measure and calibrate) the answers averaged over the image moved a "
+        "pixel each way too, ten views with the mirror images (default: on; "
+        "--no-shift-averaging: the image and its mirror image only)",
+    )
     parser.add_argument("--limit", type=int, help="Fashion-MNIST images (smoke runs)")
     args = parser.parse_args(argv)
     dataset = data.load(args.data_dir, limit=args.limit)
@@ -343,6 +372,7 @@ def main(argv: list[str] | None = None) -> None:
         min_examples=args.min_examples,
         learning_rate=args.learning_rate,
         balance=args.balance,
+        shifts=architectures.SHIFTS if args.shift_averaging else architectures.NO_SHIFT,
     )
 
 

@@ -120,6 +120,15 @@ def plot_mistakes(
     plt.close(fig)
 
 
+def served_views(card: dict) -> str:
+    """How the card says the model's answers are averaged, as a clause of the served line."""
+    if not card.get("flip_averaging"):
+        return ""
+    if len(card.get("shifts") or [[0, 0]]) > 1:
+        return "averaged over each image, its mirror image and both moved a pixel each way, "
+    return "averaged over each image and its mirror image, "
+
+
 def flip_averaged(run_dir: Path, test: data.Split) -> dict:
     """A run's test figures averaged over each image and its mirror image: how ``export
     --flip-averaging`` serves it, so what the production target is about."""
@@ -214,7 +223,7 @@ def write_report(runs_dir: Path = RUNS_DIR, out_dir: Path = REPORTS_DIR, data_di
     served_line = (
         f"The store serves `{card['version']}` (`classifier/artifacts/`): the production run "
         + ("fine-tuned on real photos, " if card.get("run") == PHOTOS_RUN else "")
-        + ("averaged over each image and its mirror image, " if card.get("flip_averaging") else "")
+        + served_views(card)
         + f"{_pct(card['metrics']['test_accuracy'])} on the test set "
         f"({'✅' if card['metrics']['test_accuracy'] >= TARGETS['production'] else '❌'} target "
         f"≥ {_pct(TARGETS['production'])}).\n\n"

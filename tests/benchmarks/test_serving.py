@@ -25,6 +25,8 @@ def test_multiply_adds_counts_convolutions_and_dense_layers() -> None:
 def test_a_flip_averaged_model_costs_two_views() -> None:
     network = tiny_network()
     assert multiply_adds(architectures.with_flip_averaging(network)) == 2 * multiply_adds(network)
+    shifted = architectures.with_flip_averaging(network, architectures.SHIFTS)
+    assert multiply_adds(shifted) == 10 * multiply_adds(network)  # and ten with the shifts
 
 
 def test_the_production_network_costs_what_the_bench_quotes() -> None:

@@ -25,3 +25,35 @@ def test_course_networks_have_the_course_shapes():
 def test_unknown_name_lists_the_known_ones():
     with pytest.raises(ValueError, match="dense, cnn, cnn_dropout, production"):
         architectures.build("resnet")
+
+
+def test_shift_moves_the_image_by_whole_pixels_with_black_coming_in():
+    image = np.zeros((1, 28, 28, 1), np.float32)
+    image[0, 10, 20, 0], image[0, 0, 0, 0] = 1.0, 0.5
+    down = np.asarray(architectures.Shift(1, 0)(image))
+    assert down[0, 11, 20, 0] == 1.0 and down[0, 1, 0, 0] == 0.5 and down[0, 0].max() == 0
+    left = np.asarray(architectures.Shift(0, -1)(image))
+    assert left[0, 10, 19, 0] == 1.0 and left.sum() == 1.0  # the corner pixel went out
+    assert left.shape == image.shape
+
+
+def test_view_averaging_is_the_mean_over_mirror_images_and_shifts_and_survives_saving(tmp_path):
+    import keras
+
+    model = architectures.build("cnn")
+    averaged = architectures.with_flip_averaging(model, architectures.SHIFTS)
+    x = np.random.default_rng(0).random((4, 28, 28, 1)).astype(np.float32)
+    views = []
+    for dy, dx in architectures.SHIFTS:
+        moved = np.roll(x, (dy, dx), axis=(1, 2))  # the same where the border is black
+        if dy:
+            moved[:, 0 if dy > 0 else -1] = 0
+        if dx:
+            moved[:, :, 0 if dx > 0 else -1] = 0
+        views += [model(moved, training=False), model(moved[:, :, ::-1], training=False)]
+    expected = np.mean(views, axis=0)
+    np.testing.assert_allclose(averaged(x, training=False), expected, atol=1e-6)
+    averaged.save(tmp_path / "model.keras")
+    loaded = keras.models.load_model(tmp_path / "model.keras", compile=False)
+    np.testing.assert_allclose(loaded(x, training=False), expected, atol=1e-6)
+    assert architectures.unwrapped(loaded).name == model.name

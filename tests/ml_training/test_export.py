@@ -1,13 +1,14 @@
 """Export round trip on a real run, and the committed model against its targets."""
 
 import json
+import shutil
 
 import keras
 import numpy as np
 import pytest
 
 from classifier import predictor
-from ml_training import data, evaluate, export, finetune, report
+from ml_training import architectures, data, evaluate, export, finetune, report
 from ml_training.labels import CLASS_NAMES
 
 
@@ -37,6 +38,27 @@ def test_export_round_trip_gives_the_same_probabilities(
     if flip_averaging:
         keras_probs = (keras_probs + np.asarray(mirrored)) / 2
     assert np.abs(served - keras_probs).max() < 1e-4
+
+
+@pytest.mark.slow
+@pytest.mark.training
+def test_a_run_measured_on_ten_views_is_served_with_them(smoke_run, tmp_path, fashion_mnist_dir):
+    """A fine-tuned run records the views its figures and calibration are of: the export
+    serves those, flag or no flag, and the card says so."""
+    run = tmp_path / "run"
+    shutil.copytree(smoke_run, run)
+    metrics = json.loads((run / "metrics.json").read_text())
+    metrics["views"] = {"flip": True, "shifts": [list(s) for s in architectures.SHIFTS]}
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    card = export.export(run, str(fashion_mnist_dir), tmp_path / "out", web=False)
+    assert card["flip_averaging"] is True and card["shifts"] == metrics["views"]["shifts"]
+    x = data.load(fashion_mnist_dir).test.x[:500]
+    served = predictor.load(str(tmp_path / "out" / "model.tflite")).predict(x)
+    inner = keras.models.load_model(smoke_run / "model.keras")
+    expected = evaluate.served_probabilities(inner, x, architectures.SHIFTS)
+    assert np.abs(served - expected).max() < 1e-4
+    flip_only = evaluate.served_probabilities(inner, x)
+    assert np.abs(served - flip_only).max() > 1e-3  # the shifts are in the served graph
 
 
 @pytest.mark.slow

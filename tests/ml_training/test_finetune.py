@@ -139,6 +139,7 @@ def test_a_short_fine_tuning_adds_the_new_classes_and_writes_a_calibrated_run(
     assert 0.5 <= metrics["calibration"]["threshold"] <= 1.0
     assert metrics["calibration"]["temperature"] > 0
     assert len(metrics["calibration"]["held_out_sha256"]) == 64  # the guard's "same photos"
+    assert metrics["views"] == {"flip": True, "shifts": [[0, 0], [1, 0], [-1, 0], [0, 1], [0, -1]]}
     model = keras.models.load_model(run / "model.keras", compile=False)
     assert model.output_shape == (None, 13)
 

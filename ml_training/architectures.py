@@ -143,6 +143,8 @@ def with_flip_averaging(
     answer. The views are in the graph: the server's LiteRT file and the browser's copy average
     them alike.
     """
+    if not shifts or tuple(shifts[0]) != (0, 0):
+        raise ValueError(f"the first view is the image itself, (0, 0); got {shifts}")
     inputs = keras.Input(INPUT_SHAPE)
     views = []
     for dy, dx in shifts:
@@ -150,6 +152,12 @@ def with_flip_averaging(
         views += [model(moved), model(HorizontalFlip()(moved))]
     suffix = "flip_averaged" if tuple(shifts) == NO_SHIFT else "view_averaged"
     return keras.Model(inputs, layers.Average()(views), name=f"{model.name}_{suffix}")
+
+
+def view_shifts(model: keras.Model) -> tuple[tuple[int, int], ...]:
+    """The shifts a ``with_flip_averaging`` model averages over, the image itself first."""
+    moves = [(layer.dy, layer.dx) for layer in model.layers if isinstance(layer, Shift)]
+    return (*NO_SHIFT, *moves)
 
 
 def unwrapped(model: keras.Model) -> keras.Model:

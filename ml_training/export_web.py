@@ -8,8 +8,9 @@ with ``tf.loadGraphModel`` and reads ``web/model_card.json`` beside it for the c
 temperature and the threshold, so the folder is all a static page needs.
 
 Why a graph model from a SavedModel: the graph is traced from the Keras model, so the custom
-``HorizontalFlip`` layer becomes a plain ``ReverseV2`` op; a tfjs *layers* model would need the
-layer rewritten in JavaScript, and the converter does not read Keras 3's ``.keras`` files.
+``HorizontalFlip`` and ``Shift`` layers become plain ``ReverseV2``, ``Pad`` and slicing ops; a
+tfjs *layers* model would need them rewritten in JavaScript, and the converter does not read
+Keras 3's ``.keras`` files.
 
 Why a subprocess: the converter (tensorflowjs 4.22) needs TensorFlow 2.19 and clashes with the
 project's TensorFlow 2.21, so it lives in its own virtualenv, ``.venv-web``
@@ -69,16 +70,22 @@ def _write_saved_model(model_path: Path, saved_model_dir: Path) -> None:
     if network is model:  # not flip-averaged
         model.export(saved_model_dir, format="tf_saved_model", verbose=False)
         return
-    # A flip-averaged model calls its network twice; traced as it stands, the converter folds
-    # batch normalization into each call's copy of the weights, so the browser would download
-    # them twice (4.6 MB instead of 2.3 MB). One call on the image and its mirror stacked in the
-    # batch gives the same figures with the weights once.
+    # A flip-averaged model calls its network once per view; traced as it stands, the converter
+    # folds batch normalization into each call's copy of the weights, so the browser would
+    # download them once per view (4.6 MB instead of 2.3 MB for two). One call on every view
+    # stacked in the batch gives the same figures with the weights once.
     import tensorflow as tf
+
+    shifts = architectures.view_shifts(model)
 
     def serve(images):
         count = tf.shape(images)[0]
-        both = network(tf.concat([images, tf.reverse(images, axis=[2])], axis=0), training=False)
-        return (both[:count] + both[count:]) / 2.0
+        views = []
+        for dy, dx in shifts:
+            moved = images if (dy, dx) == (0, 0) else architectures.Shift(dy, dx)(images)
+            views += [moved, tf.reverse(moved, axis=[2])]
+        answers = network(tf.concat(views, axis=0), training=False)
+        return tf.reduce_mean(tf.reshape(answers, [len(views), count, -1]), axis=0)
 
     archive = keras.export.ExportArchive()
     archive.track(network)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from classifier import predictor
-from ml_training import export, export_web
+from ml_training import architectures, export, export_web
 
 WEB_DIR = predictor.ARTIFACTS_DIR / "web"
 BROWSER_TOLERANCE = 1e-3  # the issue's figure; measured: see the printed max difference
@@ -62,6 +62,21 @@ def test_committed_web_copy_is_complete():
     assert int(output["tensorShape"]["dim"][-1]["size"]) == len(card["classes"])
     leftovers = {p.name for p in WEB_DIR.iterdir()} - {"model.json", "model_card.json", *shards}
     assert not leftovers, f"stale files in {WEB_DIR}: {leftovers}"
+
+
+@pytest.mark.parametrize("shifts", [architectures.NO_SHIFT, architectures.SHIFTS])
+def test_the_graph_for_the_browser_averages_the_same_views_as_the_server(tmp_path, shifts):
+    """What the converter is handed: the views stacked in one batch (the weights once), with
+    the same answers as the served Keras model's separate calls."""
+    import tensorflow as tf
+
+    model = architectures.with_flip_averaging(architectures.build("cnn"), shifts)
+    model.save(tmp_path / "model.keras")
+    export_web._write_saved_model(tmp_path / "model.keras", tmp_path / "saved")
+    graph = tf.saved_model.load(str(tmp_path / "saved")).signatures["serving_default"]
+    x = np.random.default_rng(0).random((5, 28, 28, 1)).astype(np.float32)
+    (answers,) = graph(images=tf.constant(x)).values()
+    np.testing.assert_allclose(answers, model(x, training=False), atol=1e-6)
 
 
 def test_export_without_the_converter_names_the_make_target(tmp_path, monkeypatch):

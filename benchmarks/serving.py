@@ -152,7 +152,7 @@ def multiply_adds(model: keras.Model) -> int:
     batch's speed on a given core."""
     import keras
 
-    from ml_training.architectures import HorizontalFlip, unwrapped
+    from ml_training.architectures import unwrapped, view_shifts
 
     network = unwrapped(model)
     total = 0
@@ -165,7 +165,7 @@ def multiply_adds(model: keras.Model) -> int:
             total += layer.input.shape[-1] * layer.units
     if network is model:
         return total
-    return total * 2 * sum(isinstance(layer, HorizontalFlip) for layer in model.layers)
+    return total * 2 * len(view_shifts(model))
 
 
 def dense_layer(size: int = 1024, batch: int = 256) -> tuple[Callable[[], None], int]:

@@ -8,9 +8,9 @@ with ``tf.loadGraphModel`` and reads ``web/model_card.json`` beside it for the c
 temperature and the threshold, so the folder is all a static page needs.
 
 Why a graph model from a SavedModel: the graph is traced from the Keras model, so the custom
-``HorizontalFlip`` and ``Shift`` layers become plain ``ReverseV2``, ``Pad`` and slicing ops; a
-tfjs *layers* model would need them rewritten in JavaScript, and the converter does not read
-Keras 3's ``.keras`` files.
+``Views`` and ``MeanOverViews`` layers become plain ``ReverseV2``, ``Pad``, slicing and
+reshaping ops; a tfjs *layers* model would need them rewritten in JavaScript, and the converter
+does not read Keras 3's ``.keras`` files.
 
 Why a subprocess: the converter (tensorflowjs 4.22) needs TensorFlow 2.19 and clashes with the
 project's TensorFlow 2.21, so it lives in its own virtualenv, ``.venv-web``
@@ -82,7 +82,7 @@ def _write_saved_model(model_path: Path, saved_model_dir: Path) -> None:
         count = tf.shape(images)[0]
         views = []
         for dy, dx in shifts:
-            moved = images if (dy, dx) == (0, 0) else architectures.Shift(dy, dx)(images)
+            moved = architectures.shifted(images, dy, dx)
             views += [moved, tf.reverse(moved, axis=[2])]
         answers = network(tf.concat(views, axis=0), training=False)
         return tf.reduce_mean(tf.reshape(answers, [len(views), count, -1]), axis=0)

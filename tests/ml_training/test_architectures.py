@@ -30,9 +30,9 @@ def test_unknown_name_lists_the_known_ones():
 def test_shift_moves_the_image_by_whole_pixels_with_black_coming_in():
     image = np.zeros((1, 28, 28, 1), np.float32)
     image[0, 10, 20, 0], image[0, 0, 0, 0] = 1.0, 0.5
-    down = np.asarray(architectures.Shift(1, 0)(image))
+    down = np.asarray(architectures.shifted(image, 1, 0))
     assert down[0, 11, 20, 0] == 1.0 and down[0, 1, 0, 0] == 0.5 and down[0, 0].max() == 0
-    left = np.asarray(architectures.Shift(0, -1)(image))
+    left = np.asarray(architectures.shifted(image, 0, -1))
     assert left[0, 10, 19, 0] == 1.0 and left.sum() == 1.0  # the corner pixel went out
     assert left.shape == image.shape
 
@@ -57,3 +57,7 @@ def test_view_averaging_is_the_mean_over_mirror_images_and_shifts_and_survives_s
     loaded = keras.models.load_model(tmp_path / "model.keras", compile=False)
     np.testing.assert_allclose(loaded(x, training=False), expected, atol=1e-6)
     assert architectures.unwrapped(loaded).name == model.name
+    assert architectures.view_shifts(loaded) == architectures.SHIFTS
+    two = architectures.with_flip_averaging(model)
+    assert architectures.view_shifts(two) == architectures.NO_SHIFT
+    np.testing.assert_allclose(two(x, training=False), np.mean(views[:2], axis=0), atol=1e-6)

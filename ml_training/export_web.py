@@ -85,7 +85,8 @@ def _write_saved_model(model_path: Path, saved_model_dir: Path) -> None:
             moved = architectures.shifted(images, dy, dx)
             views += [moved, tf.reverse(moved, axis=[2])]
         answers = network(tf.concat(views, axis=0), training=False)
-        return tf.reduce_mean(tf.reshape(answers, [len(views), count, -1]), axis=0)
+        classes = network.output_shape[-1]  # static: the browser reads it from the signature
+        return tf.reduce_mean(tf.reshape(answers, [len(views), count, classes]), axis=0)
 
     archive = keras.export.ExportArchive()
     archive.track(network)

@@ -181,8 +181,10 @@ def with_flip_averaging(
     if not shifts or tuple(shifts[0]) != (0, 0):
         raise ValueError(f"the first view is the image itself, (0, 0); got {shifts}")
     inputs = keras.Input(INPUT_SHAPE)
-    answers = model(Views(shifts)(inputs))
-    outputs = MeanOverViews(2 * len(shifts))(answers)
+    # Named, not numbered by Keras's global counter: the browser's copy is traced from this graph
+    # and must not depend on what else the process built.
+    answers = model(Views(shifts, name="views")(inputs))
+    outputs = MeanOverViews(2 * len(shifts), name="mean_over_views")(answers)
     suffix = "flip_averaged" if tuple(shifts) == NO_SHIFT else "view_averaged"
     return keras.Model(inputs, outputs, name=f"{model.name}_{suffix}")
 

@@ -82,13 +82,14 @@ def photo_like_variant(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
-def _convert(job: tuple[str, int, int]) -> list[np.ndarray]:
+def _convert(job: tuple[str, int, int]) -> tuple[str, list[np.ndarray]]:
+    """The sha256 of a photo's file, and the photo and its variants as model inputs."""
     path, variants, seed = job
-    image = preprocess.open_photo(Path(path).read_bytes())
-    rgb = preprocess.to_rgb(image)
+    data = Path(path).read_bytes()
+    rgb = preprocess.to_rgb(preprocess.open_photo(data))
     rng = np.random.default_rng(seed)
     shots = [rgb] + [photo_like_variant(rgb, rng) for _ in range(variants)]
-    return [preprocess.rgb_to_model_input(shot).image for shot in shots]
+    return hashlib.sha256(data).hexdigest(), [preprocess.rgb_to_model_input(s).image for s in shots]
 
 
 def photo_paths(folder: Path) -> list[Path]:
@@ -119,11 +120,11 @@ def load_folder(
         converted = list(pool.map(_convert, jobs, chunksize=16))
     shots = 1 + variants
     return PhotoSet(
-        x=np.stack([img for group in converted for img in group])[..., None].astype(np.float32),
+        x=np.stack([img for _, group in converted for img in group])[..., None].astype(np.float32),
         y=np.repeat(np.array(ys, np.int64), shots),
         folder=np.repeat(np.array(folders), shots),
         photo=np.repeat(np.arange(len(paths)), shots),
-        source=np.repeat([hashlib.sha256(p.read_bytes()).hexdigest() for p in paths], shots),
+        source=np.repeat([digest for digest, _ in converted], shots),
     )
 
 

@@ -17,8 +17,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import re
-import unicodedata
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
@@ -26,6 +24,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from django.utils.text import slugify
 
 from classifier import preprocess
 from classifier.evaluate_photos import FOLDER_CLASSES, PHOTO_SUFFIXES
@@ -187,12 +186,6 @@ def label_shoes(photos: PhotoSet, probabilities: np.ndarray) -> PhotoSet:
 # --- the label set: the base model's classes (from its card), and what the photos add to it ---
 
 
-def slugify(text: str) -> str:
-    """A store-style slug ("Pantalones cortos" → "pantalones-cortos"), to match names to folders."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-
-
 def class_entry(raw: str | Mapping, index: int) -> dict:
     """One class as the model card lists it: {"index", "name", "slug", "name_es", "name_en"}.
 
@@ -283,6 +276,7 @@ def _matching_class(folder: str, classes: list[dict]) -> dict | None:
             return entry
     for entry in classes:
         names = (entry["name"], entry["name_es"], entry["name_en"])
+        # the store's own rule ("T-shirt/top" → "t-shirttop"): a folder the store exported
         if folder in {slugify(name) for name in names}:
             return entry
     return None

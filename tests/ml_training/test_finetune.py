@@ -177,6 +177,15 @@ def test_a_store_category_without_a_label_trains_the_class_that_bears_its_name()
     assert linked.labels == {"sombreros": 10} and linked.classes[10]["slug"] == "sombreros"
 
 
+def test_a_category_is_matched_to_a_class_by_the_stores_own_slug_of_its_name():
+    """The store slugs a category named after a class with Django's rule ("T-shirt/top" →
+    "t-shirttop"), and exports its photos under that folder: the class, not a second one."""
+    base = [photos.class_entry({"name": "T-shirt/top", "slug": ""}, 0)]
+    plan = photos.plan_classes(base, {"t-shirttop": 60}, {"t-shirttop": None}, 50)
+    assert plan.new == [] and plan.labels == {"t-shirttop": 0}
+    assert plan.classes[0]["slug"] == "t-shirttop"
+
+
 def test_the_clothing_photos_layout_learns_hat_shorts_skirt_once():
     counts = {folder: 60 for folder in evaluate_photos.FOLDER_CLASSES} | {"socks": 70}
     fresh = photos.plan_classes(FASHION_MNIST, counts, None, 50)

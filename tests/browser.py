@@ -102,11 +102,9 @@ function add(src) {
 (async () => {
   if (!window.tf) await add("vendor/tf.min.js");
   if (!window.tf.wasm) await add("vendor/tf-backend-wasm.min.js");
-  if (!window.cv || !window.cv.Mat) {
-    await add("vendor/opencv.js");
-    if (window.cv instanceof Promise) window.cv = await window.cv;
-    else if (!window.cv.Mat) await new Promise((r) => { window.cv.onRuntimeInitialized = r; });
-  }
+  if (!window.cv) await add("vendor/opencv.js");
+  const { openCvReady } = await import(base + "js/classifier/runtime.js");  // the pages' own wait
+  await openCvReady();
   done("ok");
 })().catch((error) => done("error: " + error.message));
 """

@@ -66,11 +66,12 @@ def catalog_changed() -> None:
         transaction.on_commit(_new_version)
 
 
-def key(name: str, *parts: object) -> str:
-    """A cache key under the current catalog version; the parts (query parameters, a host) are
-    hashed, so that whatever a client sends makes a short key every cache backend accepts."""
+def key(name: str, *parts: object, version: str | None = None) -> str:
+    """A cache key under ``version`` (default: the current catalog version); the parts (query
+    parameters, a host) are hashed, so that whatever a client sends makes a short key every
+    cache backend accepts. A page that reads two entries passes the version it read once."""
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
-    return f"catalog:{catalog_version()}:{name}:{digest}"
+    return f"catalog:{version or catalog_version()}:{name}:{digest}"
 
 
 def cached(cache_key: str, build: Callable[[], T]) -> T:
@@ -82,10 +83,10 @@ def cached(cache_key: str, build: Callable[[], T]) -> T:
     return value
 
 
-def category_tree() -> list[Category]:
-    """``selectors.category_tree()`` as of the current version (names in both languages are in
-    the rows, so one entry serves every language)."""
-    return cached(key("tree"), selectors.category_tree)
+def category_tree(version: str | None = None) -> list[Category]:
+    """``selectors.category_tree()`` as of ``version`` (default: the current one; names in both
+    languages are in the rows, so one entry serves every language)."""
+    return cached(key("tree", version=version), selectors.category_tree)
 
 
 def cacheable_query(query: QueryDict, allowed: Collection[str]) -> bool:

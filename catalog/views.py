@@ -58,7 +58,8 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     under the catalog version (catalog/cache.py); the header, with its CSRF token, is rendered
     for each request.
     """
-    tree = catalog_cache.category_tree()
+    version = catalog_cache.catalog_version()  # once: the tree and the listing are read under it
+    tree = catalog_cache.category_tree(version)
     found = selectors.tree_path(tree, slug)
     if found is None:
         raise Http404(_("No such category."))
@@ -78,7 +79,7 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
         }
         return render_to_string("catalog/_category_content.html", context, request)
 
-    cache_key = _listing_cache_key(request, "category", slug)
+    cache_key = _listing_cache_key(request, version, "category", slug)
     context = {
         "category_tree": tree,
         "category": category,
@@ -91,7 +92,7 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "catalog/category.html", context)
 
 
-def _listing_cache_key(request: HttpRequest, *parts: str) -> str | None:
+def _listing_cache_key(request: HttpRequest, version: str, *parts: str) -> str | None:
     """The cache key of a listing's content for this request, or None to build it afresh.
 
     The content shows the page and sort asked for, and its pagination links repeat the query
@@ -104,7 +105,7 @@ def _listing_cache_key(request: HttpRequest, *parts: str) -> str | None:
     page, sort = query.get("page", ""), query.get("sort", "")
     if sort not in {"", *selectors.SORTS}:
         return None
-    return catalog_cache.key(*parts, get_language(), PAGE_SIZE, sort, page)
+    return catalog_cache.key(*parts, get_language(), PAGE_SIZE, sort, page, version=version)
 
 
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:

@@ -62,6 +62,17 @@ def test_a_second_visit_is_served_from_the_cache_without_a_query(client, chino):
     assert len(queries) == 0
 
 
+def test_a_cached_page_reads_the_catalog_version_once(client, chino):
+    """The tree and the listing are read under one version: one cache round trip, not two."""
+    assert shown(client) == ["Chino"]
+    backend = caches["default"]
+    with mock.patch.object(backend, "get", wraps=backend.get) as get:
+        assert shown(client) == ["Chino"]
+    read = [call.args[0] for call in get.call_args_list]
+    assert read.count(catalog_cache.VERSION_KEY) == 1
+    assert len(read) == 3  # the version, the tree, the page's content
+
+
 def test_a_new_product_shows_at_once(client, chino, photo_bytes):
     assert shown(client) == ["Chino"] and listed(client) == ["Chino"]
     make_product(photo_bytes, "Vaquero", category=cat("pantalones"))

@@ -182,6 +182,7 @@ def finetune(
     all_photos = photos.load_folder(photos_dir, variants=variants, labels=plan.labels)
     prepare_seconds = time.perf_counter() - start
     base_all = base_served(all_photos.x)
+    own_row = np.unique(all_photos.photo, return_index=True)[1]  # photo → its own row
     all_photos = photos.label_shoes(all_photos, base_all)
     fit_photos, held = photos.holdout(all_photos, HOLDOUT_SHARE, seed=train.SEED)
     held = photos.originals(held)
@@ -192,7 +193,7 @@ def finetune(
     base_test = base_served(dataset.test.x)
     base_store = photos.store_classes(known)
     base_held = evaluate_photos.evaluate(
-        base_served(held.x),
+        base_all[own_row[held.photo]],  # held holds originals: the base has answered them above
         held_folders,
         BASE_THRESHOLD,
         plan.answers,

@@ -64,13 +64,30 @@ def test_committed_web_copy_is_complete():
     assert not leftovers, f"stale files in {WEB_DIR}: {leftovers}"
 
 
-@pytest.mark.parametrize("shifts", [architectures.NO_SHIFT, architectures.SHIFTS])
-def test_the_graph_for_the_browser_averages_the_same_views_as_the_server(tmp_path, shifts):
+def _two_calls(network):
+    """A flip-averaged model as exported before ``Views``: the network called once per view."""
+    import keras
+
+    inputs = keras.Input(architectures.INPUT_SHAPE)
+    mirrored = architectures.HorizontalFlip()(inputs)
+    return keras.Model(inputs, keras.layers.Average()([network(inputs), network(mirrored)]))
+
+
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        lambda network: architectures.with_flip_averaging(network),
+        lambda network: architectures.with_flip_averaging(network, architectures.SHIFTS),
+        _two_calls,
+    ],
+    ids=["two views", "ten views", "two views, two calls (older files)"],
+)
+def test_the_graph_for_the_browser_averages_the_same_views_as_the_server(tmp_path, wrap):
     """What the converter is handed: the views stacked in one batch (the weights once), with
-    the same answers as the served Keras model's separate calls."""
+    the same answers as the served Keras model."""
     import tensorflow as tf
 
-    model = architectures.with_flip_averaging(architectures.build("cnn"), shifts)
+    model = wrap(architectures.build("cnn"))
     model.save(tmp_path / "model.keras")
     export_web._write_saved_model(tmp_path / "model.keras", tmp_path / "saved")
     graph = tf.saved_model.load(str(tmp_path / "saved")).signatures["serving_default"]

@@ -111,7 +111,7 @@ def decisions(
     return top, filed
 
 
-def _known_and_right(probabilities: np.ndarray, folders: list[str], answers: Answers, store):
+def known_and_right(probabilities: np.ndarray, folders: list[str], answers: Answers, store):
     """Per photo: has its garment a store class; is the model's top class right for it."""
     known = np.array([answers[f] is not None for f in folders])
     top = probabilities.argmax(axis=1)
@@ -129,7 +129,7 @@ def coverage_at_precision(
     store: frozenset[int] = STORE_CLASSES,
 ) -> tuple[float, float]:
     """The largest share of known garments filed with precision ≥ goal, and its threshold."""
-    known, right = _known_and_right(probabilities, folders, answers, store)
+    known, right = known_and_right(probabilities, folders, answers, store)
     best = (0.0, 1.0)
     for threshold in np.unique(probabilities.max(axis=1)):
         _, filed = decisions(probabilities, threshold, store)
@@ -159,7 +159,7 @@ def evaluate(
     class: those photos count as wrong for it.
     """
     top, filed = decisions(probabilities, threshold, store)
-    known, right = _known_and_right(probabilities, folders, answers, store)
+    known, right = known_and_right(probabilities, folders, answers, store)
     folder_array = np.array(folders)
     per_folder, confusion = {}, {}
     for folder in sorted(set(folders)):

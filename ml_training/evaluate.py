@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import keras
@@ -48,6 +49,26 @@ def classification_metrics(probabilities: np.ndarray, labels: np.ndarray) -> dic
         "per_class_accuracy": per_class,
         "confusion_matrix": confusion.tolist(),
     }
+
+
+def paired_comparison(base_right: np.ndarray, new_right: np.ndarray) -> dict:
+    """Two models on the same examples: how many only each gets right, and the exact McNemar
+    p-value of that split (how often one at least this lopsided comes up when neither model is
+    the better). Two accuracies a photo or two apart say nothing by themselves; this says
+    whether the difference is one."""
+    only_base = int((base_right & ~new_right).sum())
+    only_new = int((~base_right & new_right).sum())
+    n = only_base + only_new
+    tail = sum(math.comb(n, k) for k in range(min(only_base, only_new) + 1)) / 2**n
+    return {"only_base_right": only_base, "only_new_right": only_new, "p_value": min(1.0, 2 * tail)}
+
+
+def paired_summary(paired: dict, base: str = "the base") -> str:
+    """``paired_comparison`` in words, for the run's table and the export's refusal."""
+    return (
+        f"only {base} right on {paired['only_base_right']} photos, only the new model on "
+        f"{paired['only_new_right']}: exact McNemar p = {paired['p_value']:.2f}"
+    )
 
 
 def _median_seconds(fn, repeats: int) -> float:

@@ -93,6 +93,11 @@ def promotion_refusals(metrics: dict, test_accuracy: float, current: dict) -> li
         from_served = bool(current.get("version")) and current["version"] == metrics.get(
             "base_version"
         )
+        paired = metrics.get("comparison", {}).get("held_out_paired")
+        # how lopsided the difference is, where the run measured the served model itself
+        why = (
+            f" ({evaluate.paired_summary(paired, 'the served')})" if from_served and paired else ""
+        )
         if not same_split and from_served and base_photos:
             # a retraining on the store's own photos: its held-out photos are not those the
             # served model was calibrated on, but the run measured the served model on them
@@ -100,14 +105,14 @@ def promotion_refusals(metrics: dict, test_accuracy: float, current: dict) -> li
                 reasons.append(
                     f"held-out photo accuracy {new_photos['accuracy']:.4f} < "
                     f"{base_photos['accuracy']:.4f} of the served {current['version']} on the "
-                    "same photos"
+                    f"same photos{why}"
                 )
         elif not same_split:
             reasons.append("the run's held-out photos are not the served model's; compare by hand")
         elif new_photos["accuracy"] < served_photos["accuracy"]:
             reasons.append(
                 f"held-out photo accuracy {new_photos['accuracy']:.4f} < "
-                f"{served_photos['accuracy']:.4f} of the served {current.get('version')}"
+                f"{served_photos['accuracy']:.4f} of the served {current.get('version')}{why}"
             )
     return reasons
 

@@ -43,7 +43,13 @@ import numpy as np
 from classifier import evaluate_photos
 from classifier.predictor import read_model_card, soften
 from ml_training import architectures, calibrate, data, photos, train
-from ml_training.evaluate import classification_metrics, inference_timings, served_probabilities
+from ml_training.evaluate import (
+    classification_metrics,
+    inference_timings,
+    paired_comparison,
+    paired_summary,
+    served_probabilities,
+)
 
 RUN_NAME = "production-photos"
 # The production run as exported (``ml_training/models/production-fashion-mnist``, committed):
@@ -121,6 +127,8 @@ def comparison_table(comparison: dict) -> str:
     width = max(len(label) for label, _ in rows)
     lines = [f"{'':{width}}  {'base':>7}  {'new':>7}"]
     lines += [f"{label:{width}}  {v['base']:7.4f}  {v['new']:7.4f}" for label, v in rows]
+    if "held_out_paired" in comparison:  # runs before it lack it
+        lines.append(paired_summary(comparison["held_out_paired"]))
     if comparison["held_out_in_new_classes"]:
         lines.append(
             f"({comparison['held_out_in_new_classes']} held-out photos are of new classes, "
@@ -192,8 +200,9 @@ def finetune(
     # the base's own figures, before training: the new model shares (and changes) its layers
     base_test = base_served(dataset.test.x)
     base_store = photos.store_classes(known)
+    base_held_probs = base_all[own_row[held.photo]]  # held holds originals: answered above
     base_held = evaluate_photos.evaluate(
-        base_all[own_row[held.photo]],  # held holds originals: the base has answered them above
+        base_held_probs,
         held_folders,
         BASE_THRESHOLD,
         plan.answers,
@@ -237,6 +246,12 @@ def finetune(
         held_calibrated, held_folders, threshold, plan.answers, plan.store_classes
     )
     test_metrics = classification_metrics(test, dataset.test.y)
+    known, base_right = evaluate_photos.known_and_right(
+        base_held_probs, held_folders, plan.answers, base_store
+    )
+    _, new_right = evaluate_photos.known_and_right(
+        held_calibrated, held_folders, plan.answers, plan.store_classes
+    )
     base_test_accuracy = float((base_test.argmax(1) == dataset.test.y).mean())
     new_indexes = {c["index"] for c in plan.classes[len(known) :]}
     comparison = {
@@ -246,6 +261,8 @@ def finetune(
         },
         "held_out_photo_accuracy": {"base": base_held["accuracy"], "new": held_result["accuracy"]},
         "held_out_photos": len(held.y),
+        # photo by photo, on the photos the accuracy above counts (those of store classes)
+        "held_out_paired": paired_comparison(base_right[known], new_right[known]),
         "held_out_in_new_classes": int(np.isin(held.y, list(new_indexes)).sum()),
     }
     metrics = {

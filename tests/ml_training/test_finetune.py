@@ -326,6 +326,13 @@ def test_a_short_fine_tuning_on_the_store_export_adds_a_category_and_keeps_the_o
     assert comparison["held_out_in_new_classes"] >= 1
     assert "count as wrong for the base" in printed and "Fashion-MNIST test accuracy" in printed
     assert comparison["fashion_mnist_test_accuracy"]["new"] == metrics["test_accuracy"]
+    paired = comparison["held_out_paired"]  # photo by photo, on the photos the accuracy counts
+    accuracy = comparison["held_out_photo_accuracy"]
+    known = metrics["held_out_photos"]["new"]["known_photos"]
+    assert paired["only_new_right"] - paired["only_base_right"] == round(
+        (accuracy["new"] - accuracy["base"]) * known
+    )
+    assert 0 < paired["p_value"] <= 1 and "exact McNemar p" in printed
     assert metrics["test_accuracy"] > 0.5  # Fashion-MNIST kept (chance: 0.10)
     # the card lists the new class for the store
     card = export.export(

@@ -96,7 +96,9 @@ def promotion_refusals(metrics: dict, test_accuracy: float, current: dict) -> li
         paired = metrics.get("comparison", {}).get("held_out_paired")
         # how lopsided the difference is, where the run measured the served model itself
         why = (
-            f" ({evaluate.paired_summary(paired, 'the served')})" if from_served and paired else ""
+            f" ({evaluate.paired_summary(paired, 'the served model')})"
+            if from_served and paired
+            else ""
         )
         if not same_split and from_served and base_photos:
             # a retraining on the store's own photos: its held-out photos are not those the

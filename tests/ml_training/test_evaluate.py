@@ -27,8 +27,9 @@ def test_the_paired_comparison_counts_the_photos_only_one_model_gets_right():
     paired = paired_comparison(base, new)
     assert (paired["only_base_right"], paired["only_new_right"]) == (5, 3)
     assert paired["p_value"] == 2 * 93 / 256
-    assert "only the served right on 5 photos, only the new model on 3: exact McNemar p = 0.73" in (
-        paired_summary(paired, "the served")
+    assert (
+        "only the served model right on 5 photos, only the new model on 3: exact McNemar p = 0.73"
+        in (paired_summary(paired, "the served model"))
     )
     assert paired_comparison(base, base)["p_value"] == 1.0  # no photo tells them apart
     lopsided = paired_comparison(np.zeros(8, bool), np.ones(8, bool))

@@ -128,7 +128,7 @@ def test_a_retraining_on_the_stores_photos_is_compared_on_its_own_held_out_photo
     paired = {"only_base_right": 5, "only_new_right": 3, "p_value": 0.73}
     told = {**worse, "comparison": {"held_out_paired": paired}}
     assert export.promotion_refusals(told, 0.941, served)[0].endswith(
-        "on the same photos (only the served right on 5 photos, only the new model on 3: "
+        "on the same photos (only the served model right on 5 photos, only the new model on 3: "
         "exact McNemar p = 0.73)"
     )
     from_another_base = {**run, "base": "ml_training/runs/v1/model.keras", "base_version": None}

@@ -246,7 +246,7 @@ def finetune(
         held_calibrated, held_folders, threshold, plan.answers, plan.store_classes
     )
     test_metrics = classification_metrics(test, dataset.test.y)
-    known, base_right = evaluate_photos.known_and_right(
+    of_store_class, base_right = evaluate_photos.known_and_right(
         base_held_probs, held_folders, plan.answers, base_store
     )
     _, new_right = evaluate_photos.known_and_right(
@@ -262,7 +262,7 @@ def finetune(
         "held_out_photo_accuracy": {"base": base_held["accuracy"], "new": held_result["accuracy"]},
         "held_out_photos": len(held.y),
         # photo by photo, on the photos the accuracy above counts (those of store classes)
-        "held_out_paired": paired_comparison(base_right[known], new_right[known]),
+        "held_out_paired": paired_comparison(base_right[of_store_class], new_right[of_store_class]),
         "held_out_in_new_classes": int(np.isin(held.y, list(new_indexes)).sum()),
     }
     metrics = {

@@ -323,7 +323,10 @@ def test_a_short_fine_tuning_on_the_store_export_adds_a_category_and_keeps_the_o
     model = keras.models.load_model(run / "model.keras", compile=False)
     assert model.output_shape == (None, 11)
     comparison = metrics["comparison"]
-    assert comparison["held_out_in_new_classes"] >= 1
+    assert metrics["base_classes"] == 10
+    # every held-out photo of the new class, and only those
+    held_faldas = metrics["held_out_photos"]["new"]["per_folder"]["faldas"]["photos"]
+    assert comparison["held_out_in_new_classes"] == held_faldas >= 1
     assert "count as wrong for the base" in printed and "Fashion-MNIST test accuracy" in printed
     assert comparison["fashion_mnist_test_accuracy"]["new"] == metrics["test_accuracy"]
     paired = comparison["held_out_paired"]  # photo by photo, on the photos the accuracy counts

@@ -10,7 +10,6 @@ entry is the Model page: the served model, the store's labelled examples and the
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
@@ -316,12 +315,18 @@ class ProductAdminBase(ChangesCatalogOnDelete):
             )
         )
         accepted = without = 0
+        no_category: dict[str, int] = {}  # suggested class (its name) → products
+        labels = selectors.served_labels()
         for product in queryset:
             if product.predicted_label in known_labels:
                 services.product_accept_suggestion(product=product)
                 accepted += 1
-            else:
+            elif product.predicted_label is None:
                 without += 1
+            else:
+                label = label_for(labels, product.predicted_label)
+                name = in_language(label.name_es, label.name_en)
+                no_category[name] = no_category.get(name, 0) + 1
         if accepted:
             self.message_user(
                 request,
@@ -343,6 +348,19 @@ class ProductAdminBase(ChangesCatalogOnDelete):
                     without,
                 )
                 % {"count": without},
+                messages.WARNING,
+            )
+        for name, count in sorted(no_category.items()):
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d product is suggested as %(class)s, which has no category in the "
+                    "store; set its category, or create a category for that class (Categories).",
+                    "%(count)d products are suggested as %(class)s, which has no category in the "
+                    "store; set their category, or create a category for that class (Categories).",
+                    count,
+                )
+                % {"count": count, "class": name},
                 messages.WARNING,
             )
 
@@ -474,7 +492,7 @@ class ProductAdmin(ProductAdminBase):
                     product = services.product_create(
                         name=product_name_from_filename(upload.name),
                         image=upload,
-                        price=data.get("price") or Decimal("0"),
+                        price=data.get("price"),  # None: created hidden until priced
                         is_published=data.get("is_published", False),
                         classify=False,
                     )
@@ -500,6 +518,15 @@ class ProductAdmin(ProductAdminBase):
                 % {"count": len(created)},
                 messages.SUCCESS,
             )
+            if data.get("price") is None and data.get("is_published"):
+                self.message_user(
+                    request,
+                    _(
+                        "No price was given, so they are hidden from the store: give each its "
+                        "price and publish it."
+                    ),
+                    messages.WARNING,
+                )
 
 
 @admin.register(ProductReview)

@@ -17,21 +17,30 @@ from classifier.preprocess import MESSAGES
 
 
 def _class_names(with_links: bool) -> list[dict]:
-    """The served model's classes (from its card), each named as its category if it has one."""
-    categories = (
+    """The served model's classes (from its card), each named as its category if it has one,
+    with the category a confident answer is filed under (``filedAs``: Calzado for a sandal)."""
+    labels = selectors.served_labels()
+    own = (
         {c.classifier_label: c for c in Category.objects.filter(classifier_label__isnull=False)}
         if with_links
         else {}
     )
+    filing = selectors.filing_categories(label.index for label in labels) if with_links else {}
     classes = []
-    for label in selectors.served_labels():
-        category = categories.get(label.index)
-        name = category.name if category else in_language(label.name_es, label.name_en)
-        url = category.get_absolute_url() if category else ""
-        # filed: the store would file a confident answer (a category exists for the class; for
-        # the static copy, the card names one)
-        filed = category is not None if with_links else bool(label.slug)
-        classes.append({"index": label.index, "name": name, "url": url, "filed": filed})
+    for label in labels:
+        category = own.get(label.index)
+        entry = {
+            "index": label.index,
+            "name": category.name if category else in_language(label.name_es, label.name_en),
+            "url": category.get_absolute_url() if category else "",
+            # the store would file a confident answer (a category exists for the class; for
+            # the static copy, the card names one)
+            "filed": category is not None if with_links else bool(label.slug),
+        }
+        filed_as = filing.get(label.index)
+        if filed_as is not None and filed_as != category:
+            entry["filedAs"] = {"name": filed_as.name, "url": filed_as.get_absolute_url()}
+        classes.append(entry)
     return classes
 
 
@@ -42,12 +51,15 @@ def page_messages() -> dict[str, str]:
         {
             "loading": _("Loading the model…"),
             "ready": _("Ready: choose, drop or paste a photo of a garment."),
+            # on a touch screen, where there is nothing to drop or paste with
+            "ready_touch": _("Ready: choose a photo of a garment or take one."),
             "working": _("Looking at the photo…"),
             "done": _("Done in %(ms)s ms, on this device: the photo did not leave it."),
             "timing": _("Converting the photo: %(convert)s ms · the model: %(model)s ms"),
             "confident": _("The store would file it under %(name)s."),
+            # %(percent)s comes formatted, its sign included, in the page's language ("40,7 %")
             "unsure": _(
-                "Not sure enough (%(percent)s%%): the store would hold it for a person to review."
+                "Not sure enough (%(percent)s): the store would hold it for a person to review."
             ),
             "not_sold": _("The store has no category for %(name)s: a person would review it."),
             "see_category": _("See %(name)s in the store"),

@@ -67,9 +67,9 @@ class PhotoWithPreviewInput(forms.ClearableFileInput):
                 static("vendor/tf-backend-wasm.min.js"),
                 static("vendor/opencv.js"),
             ],
-            "guess": gettext("The model will most likely file it under %(name)s (%(percent)s%%)."),
+            "guess": gettext("The model will most likely file it under %(name)s (%(percent)s)."),
             "guessUnsure": gettext(
-                "The model is not sure (%(name)s, %(percent)s%%): the product will wait for review."
+                "The model is not sure (%(name)s, %(percent)s): the product will wait for review."
             ),
         }
         return format_html(
@@ -151,8 +151,10 @@ class BulkUploadForm(forms.Form):
         min_value=Decimal("0"),
         max_digits=10,
         decimal_places=2,
-        initial=Decimal("0"),
-        help_text=_("The same price for every product; edit them one by one afterwards."),
+        help_text=_(
+            "The same price for every product; edit them one by one afterwards. Without a "
+            "price they are created hidden from the store."
+        ),
     )
     is_published = forms.BooleanField(
         label=capfirst(_("published")),

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from catalog.models import Category, Product
+from classifier import predictor
 from classifier.labels import Label, model_labels
 
 SORTS = {"newest": ("-created_at", "-id"), "price": ("price", "id"), "-price": ("-price", "id")}
@@ -47,7 +49,16 @@ def product_list(
     if category is not None:
         qs = qs.filter(category_id__in=category_with_descendants_ids(category))
     if search:
-        qs = qs.filter(Q(name__icontains=search) | Q(description__icontains=search))
+        # a customer types what the garment is ("vestido"); an imported product's name is
+        # often its file name, so the category's names count too
+        qs = qs.filter(
+            Q(name__icontains=search)
+            | Q(description__icontains=search)
+            | Q(category__name_es__icontains=search)
+            | Q(category__name_en__icontains=search)
+            | Q(category__parent__name_es__icontains=search)
+            | Q(category__parent__name_en__icontains=search)
+        )
     if status:
         qs = qs.filter(classification_status=status)
     return qs.order_by(*SORTS.get(sort, SORTS["newest"]))
@@ -148,6 +159,25 @@ def served_labels() -> tuple[Label, ...]:
     """The classes of the model the store serves (``PERCHA["MODEL_PATH"]``), from its card:
     after a promotion the store names and files the new model's classes without a deploy."""
     return model_labels(settings.PERCHA["MODEL_PATH"])
+
+
+def filing_categories(labels: Iterable[int]) -> dict[int, Category]:
+    """Class → the category a confident answer of it files the product into: the category of
+    that class, or, for a class the served model knows only as one of a group
+    (``predictor.card_groups``: sandal, sneaker and ankle boot, which the photos taught as one
+    "shoes" folder), the parent the group's categories share (Calzado). A group whose categories
+    do not share one parent files by class. Two queries at most, however many labels."""
+    labels = set(labels)
+    card = predictor.read_model_card(Path(settings.PERCHA["MODEL_PATH"]))
+    groups = [group for group in predictor.card_groups(card) if group & labels]
+    found = Category.objects.filter(classifier_label__in=labels.union(*groups))
+    by_label = {c.classifier_label: c for c in found.select_related("parent")}
+    filed = {label: by_label[label] for label in labels if label in by_label}
+    for group in groups:
+        parents = {by_label[label].parent for label in group if label in by_label}
+        if len(parents) == 1 and None not in parents and group <= by_label.keys():
+            filed.update(dict.fromkeys(group & labels, parents.pop()))
+    return filed
 
 
 def labelled_counts() -> list[Category]:

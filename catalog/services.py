@@ -66,7 +66,7 @@ def product_create(
     *,
     name: str,
     image: UploadedFile,
-    price: Decimal = Decimal("0"),
+    price: Decimal | None = None,
     description: str = "",
     category: Category | None = None,
     is_published: bool = True,
@@ -75,8 +75,12 @@ def product_create(
     """Validate the photo, save the product as pending and queue its classification.
 
     A ``category`` given here is a person's choice: the model's prediction is still recorded,
-    but never replaces it. Raises ValidationError (nothing saved) for a bad photo.
+    but never replaces it. Without a ``price`` (a bulk upload or import that gave none) the
+    product is created hidden: no customer should see it at 0,00 € before someone prices it.
+    Raises ValidationError (nothing saved) for a bad photo.
     """
+    if price is None:
+        price, is_published = Decimal("0"), False
     photo = validated_photo(image)
     thumbnail = make_thumbnail(photo.read())
     photo.seek(0)
@@ -209,9 +213,7 @@ def products_apply_predictions(
         return 0
     if threshold is None:
         threshold = confidence_threshold()
-    labels = {prediction.label for prediction in predictions.values()}
-    found = Category.objects.filter(classifier_label__in=labels)
-    categories = {category.classifier_label: category for category in found}
+    categories = selectors.filing_categories({p.label for p in predictions.values()})
     with transaction.atomic():
         pending = list(
             Product.objects.select_for_update()
@@ -262,11 +264,14 @@ def product_mark_failed(*, product: Product, error: str) -> Product:
 
 
 def product_set_category(*, product: Product, category: Category | None) -> Product:
-    """A person files the product (or clears it); the model will not change it afterwards."""
+    """A person files the product, or clears its category: then it waits in the review queue
+    (a classified product without a category is in no listing and no queue: it would be lost)."""
     product.category = category
     product.category_source = Product.CategorySource.PERSON if category else ""
     if category is not None and product.classification_status == Product.Status.NEEDS_REVIEW:
         product.classification_status = Product.Status.CLASSIFIED
+    elif category is None and product.classification_status == Product.Status.CLASSIFIED:
+        product.classification_status = Product.Status.NEEDS_REVIEW
     product.save()
     catalog_changed()
     return product

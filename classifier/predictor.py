@@ -110,6 +110,14 @@ def card_threshold(card: dict) -> float:
     return float(card.get("calibration", {}).get("threshold", DEFAULT_THRESHOLD))
 
 
+def card_groups(card: dict) -> tuple[frozenset[int], ...]:
+    """Classes the photos taught and measured only as one (clothing-photos has a single "shoes"
+    folder for sandal, sneaker and ankle boot): the threshold's precision holds for the group,
+    not for the class within it, so the store files them under the group's common category."""
+    groups = card.get("calibration", {}).get("groups") or []
+    return tuple(frozenset(int(index) for index in group) for group in groups)
+
+
 def read_model_card(model_path: Path) -> dict:
     card_path = model_path.parent / "model_card.json"
     return json.loads(card_path.read_text()) if card_path.is_file() else {}

@@ -300,6 +300,9 @@ def finetune(
             "target_precision": TARGET_PRECISION,
             "fitted_on": f"{len(held.y)} photos held out of {photos_dir}",
             "held_out_sha256": photos.fingerprint(held),  # the same photos, however named
+            # classes the photos teach and measure only as one (the "shoes" folder): the store
+            # files them under their common category (``classifier.predictor.card_groups``)
+            "groups": photos.answer_groups(plan.answers),
         },
         "held_out_photos": {"new": held_result, "base": base_held},
         "comparison": comparison,

@@ -264,6 +264,14 @@ class ClassPlan:
         return store_classes(self.classes)
 
 
+def answer_groups(answers: Mapping[str, frozenset[int] | None]) -> list[list[int]]:
+    """The sets of classes a folder's photos count as right together (shoes: any footwear)."""
+    return [
+        list(group)
+        for group in sorted({tuple(sorted(a)) for a in answers.values() if a and len(a) > 1})
+    ]
+
+
 def store_classes(classes: list[dict]) -> frozenset[int]:
     """The classes the store files into (those with a category); the rest go to review."""
     return frozenset(c["index"] for c in classes if c["slug"])

@@ -20,6 +20,7 @@ from classifier.labels import find_label
 UNKNOWN_CATEGORY = _(
     "There is no category with the slug '{value}'; GET /api/categories/ lists them."
 )
+NO_PRODUCT = _("There is no product {value}, or it is not published.")
 FORM_KEYS_TO_IGNORE = {"csrfmiddlewaretoken"}  # sent by the browsable API's HTML forms
 
 

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from django.http import Http404
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -137,6 +138,13 @@ class ProductViewSet(GenericViewSet):
     filter_backends: list = []  # selectors.product_list filters; the params are validated below
     authentication_classes = AUTHENTICATION
     permission_classes = [IsStaffOrReadOnly]
+
+    def get_object(self) -> Product:
+        """The URL's product; else a 404 in the caller's language (DRF's own names the model)."""
+        try:
+            return super().get_object()
+        except Http404:
+            raise NotFound(s.NO_PRODUCT.format(value=self.kwargs[self.lookup_field])) from None
 
     def get_queryset(self) -> QuerySet[Product]:
         if getattr(self, "swagger_fake_view", False):  # schema generation

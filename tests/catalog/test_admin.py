@@ -214,6 +214,24 @@ def test_accept_suggestion_action(admin_client, photo_bytes):
     assert suggested.classification_status == Product.Status.CLASSIFIED
 
 
+def test_accept_suggestion_of_a_class_without_a_category_says_so(admin_client, photo_bytes):
+    hat = make_product(photo_bytes, name="gorro")
+    services.product_apply_prediction(
+        product=hat,
+        label=10,  # "Hat": the served model knows it, the store has no category for it
+        confidence=0.95,
+        probabilities=[0.005] * 10 + [0.95, 0.0, 0.0],
+        model_version="test",
+        threshold=0.6,
+    )
+    response = action(admin_client, REVIEW, "accept_suggestion", [hat])
+    html = response.content.decode()
+    assert "1 product is suggested as Hats, which has no category in the store" in html
+    assert "no suggestion" not in html
+    hat.refresh_from_db()
+    assert hat.category is None and hat.classification_status == Product.Status.NEEDS_REVIEW
+
+
 def test_publish_and_unpublish_actions(admin_client, photo_bytes):
     product = make_product(photo_bytes, is_published=False)
     action(admin_client, CHANGELIST, "publish", [product])
@@ -304,6 +322,17 @@ def test_bulk_upload_creates_the_good_reports_the_bad_and_queues_once(
     assert "notas.jpg" in html and "not an image" in html
     assert "Created 3 products" in html
     assert len(tasks(callbacks)) == 1  # classification queued once, for the three
+
+
+def test_bulk_upload_without_a_price_creates_them_hidden_and_says_so(admin_client, photo_bytes):
+    response = admin_client.post(
+        reverse("admin:catalog_product_bulk_upload"),
+        {"photos": [upload(photo_bytes, "falda.jpg")], "price": "", "is_published": "on"},
+        follow=True,
+    )
+    product = Product.objects.get()
+    assert product.price == 0 and not product.is_published  # nobody sees it at 0,00 €
+    assert "No price was given, so they are hidden from the store" in response.content.decode()
 
 
 def test_bulk_upload_without_photos_is_a_form_error(admin_client):

@@ -3,6 +3,7 @@ the README's screenshots of the storefront and the review queue (real photos, re
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -78,6 +79,7 @@ def test_the_product_form_guesses_the_category_as_soon_as_a_photo_is_chosen(
     assert int(preview.get_attribute("data-label")) == label
     category = Category.objects.get(classifier_label=label)
     assert category.name_es in preview.text
+    assert re.search(r"\d\s%\)", preview.text), preview.text  # "(97 %)": Spanish, as the page
     save_screenshot(chromium, "admin-product-form")
 
 

@@ -8,6 +8,7 @@ tests/classifier/test_web_preprocess.py and test_web_model.py; here the page as 
 from __future__ import annotations
 
 import base64
+import re
 
 import pytest
 from django.urls import reverse
@@ -162,3 +163,61 @@ def test_fits_a_phone_screen(chromium, live_server):
         save_screenshot(chromium, "classifier-phone")
     finally:
         chromium.set_window_size(size["width"], size["height"])
+
+
+RESULT_BOX = """
+const box = document.querySelector("[data-result]").getBoundingClientRect();
+return {top: box.top, bottom: box.bottom, height: window.innerHeight, scrollY: window.scrollY};
+"""
+
+
+def in_view(box: dict) -> bool:
+    return box["top"] >= 0 and box["bottom"] <= box["height"] + 1  # scrolled to a whole pixel
+
+
+def test_on_a_phone_the_result_is_brought_into_view(chromium, live_server):
+    """The result card is below the fold on a phone: once shown, the page scrolls to it; on a
+    touch screen the drop zone does not talk about Ctrl+V."""
+    photo, label = sure_photo("pants")
+    size = chromium.get_window_size()
+    chromium.set_window_size(390, 844)
+    chromium.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True})
+    try:
+        open_store_page(chromium, live_server)
+        hints = {
+            name: chromium.find_element(By.CSS_SELECTOR, f"#dropzone-help .hint-{name}")
+            for name in ("pointer", "touch")
+        }
+        assert not hints["pointer"].is_displayed() and hints["touch"].is_displayed()
+        assert "Ctrl+V" not in chromium.find_element(By.ID, "dropzone-help").text
+        before = chromium.execute_script(RESULT_BOX)
+        assert before["scrollY"] == 0
+        assert send(chromium, photo, "pantalon.jpg") == "done", status(chromium)
+        assert top_indexes(chromium)[0] == label
+        WebDriverWait(chromium, 10).until(lambda d: in_view(d.execute_script(RESULT_BOX)))
+        box = chromium.execute_script(RESULT_BOX)  # after a smooth scroll
+        assert box["top"] < box["height"] and box["scrollY"] > 0, box
+        save_screenshot(chromium, "classifier-phone-result")
+    finally:
+        chromium.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": False})
+        chromium.set_window_size(size["width"], size["height"])
+
+
+def test_percentages_are_written_in_the_pages_language(chromium, live_server, settings):
+    """Spanish writes "69,8 %"; the verdict quotes the best class's percentage as the list does
+    (an operator's threshold above any probability makes every answer unsure)."""
+    settings.PERCHA = {**settings.PERCHA, "CONFIDENCE_THRESHOLD": 1.01}
+    photo, _ = sure_photo("dress")
+    # English first: the browser keeps the last language chosen, and the next tests expect Spanish
+    for language, pattern in (("en", r"^\d+(\.\d)?%$"), ("es", r"^\d+(,\d)?\s%$")):
+        open_store_page(chromium, live_server, language=language)
+        assert send(chromium, photo, "vestido.jpg") == "done", status(chromium)
+        shown = [
+            item.text for item in chromium.find_elements(By.CSS_SELECTOR, "[data-top] .top-percent")
+        ]
+        assert len(shown) == 3 and all(re.match(pattern, text) for text in shown), shown
+        if language == "es":
+            assert not any("." in text for text in shown), shown
+        verdict = chromium.find_element(By.CSS_SELECTOR, "[data-verdict]").text
+        assert f"({shown[0]})" in verdict, verdict
+        assert "%%" not in verdict and "% %" not in verdict.replace("\xa0", " ")

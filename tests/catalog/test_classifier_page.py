@@ -34,6 +34,11 @@ def test_page_is_spanish_by_default_and_names_store_categories(client):
     assert len(by_index) == len(LABELS)
     assert by_index[1] == {"index": 1, "name": "Pantalones", "url": "/c/pantalones/", "filed": True}
     assert by_index[10]["filed"] is False and by_index[10]["url"] == ""  # hats: no category
+    # a sandal is named as such, and filed as the store files it: under Calzado (the footwear
+    # classes were learned from photos only as a group, the card says)
+    assert by_index[5]["name"] == "Sandalias" and by_index[5]["url"] == "/c/sandalias/"
+    assert by_index[5]["filedAs"] == {"name": "Calzado", "url": "/c/calzado/"}
+    assert "filedAs" not in by_index[1]
     assert "no es una imagen" in config["messages"]["not_image"]
 
 

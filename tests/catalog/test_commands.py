@@ -84,6 +84,13 @@ def test_import_products_unpublished_without_folder_categories(photo_folder):
     assert not Product.objects.filter(category__isnull=False).exists()
 
 
+def test_import_products_without_a_price_hides_them_and_says_so(photo_folder):
+    out, _ = run("import_products", str(photo_folder))
+    assert Product.objects.count() == 3
+    assert not Product.objects.filter(is_published=True).exists()
+    assert "No --price was given, so the products are hidden from the store" in out
+
+
 def test_import_products_refuses_a_missing_folder(tmp_path):
     with pytest.raises(CommandError, match="not a folder"):
         run("import_products", str(tmp_path / "nowhere"))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import shutil
 from datetime import timedelta
 from decimal import Decimal
 
@@ -15,6 +17,7 @@ from django.utils import timezone, translation
 
 from catalog import services
 from catalog.models import Category, Product
+from classifier import predictor
 from tests.conftest import SERVED_CLASSES
 from tests.on_commit import tasks
 
@@ -100,6 +103,50 @@ def test_a_confident_hat_waits_for_review_the_store_has_no_category_for_it(photo
     product.refresh_from_db()
     assert product.classification_status == Product.Status.NEEDS_REVIEW
     assert product.category is None and product.predicted_label == 10
+
+
+def _footwear(photo_bytes: bytes, label: int = 5) -> Product:
+    product = make_product(photo_bytes, classify=False)
+    probabilities = [0.01] * 13
+    probabilities[label] = 0.88
+    services.product_apply_prediction(
+        product=product,
+        label=label,
+        confidence=0.88,
+        probabilities=probabilities,
+        model_version="v",
+        threshold=0.6,
+    )
+    product.refresh_from_db()
+    return product
+
+
+@pytest.mark.parametrize("label", [5, 7, 9])
+def test_footwear_is_filed_under_calzado_the_photos_never_told_the_three_apart(photo_bytes, label):
+    """The served card says sandal, sneaker and ankle boot were learned and measured on photos
+    only as one group (clothing-photos has one "shoes" folder): the threshold's precision is the
+    group's, so the product goes under their common parent, with the class kept as suggestion."""
+    assert frozenset({5, 7, 9}) in predictor.card_groups(predictor.load().card)
+    product = _footwear(photo_bytes, label)
+    assert product.category.slug == "calzado"
+    assert product.category_source == Product.CategorySource.MODEL
+    assert product.classification_status == Product.Status.CLASSIFIED
+    assert product.predicted_label == label
+
+
+def test_a_group_without_one_common_parent_files_by_class(photo_bytes):
+    Category.objects.filter(slug="sandalias").update(parent=None)  # a shop's own tree
+    assert _footwear(photo_bytes, 5).category.slug == "sandalias"
+    assert _footwear(photo_bytes, 7).category.slug == "zapatillas"  # its own, not Calzado
+
+
+def test_a_model_without_groups_files_footwear_by_class(photo_bytes, settings, tmp_path):
+    shutil.copy(predictor.ARTIFACTS_DIR / "model.tflite", tmp_path / "model.tflite")
+    card = json.loads((predictor.ARTIFACTS_DIR / "model_card.json").read_text())
+    del card["calibration"]["groups"]
+    (tmp_path / "model_card.json").write_text(json.dumps(card))
+    settings.PERCHA = {**settings.PERCHA, "MODEL_PATH": str(tmp_path / "model.tflite")}
+    assert _footwear(photo_bytes, 9).category.slug == "botines"
 
 
 def test_default_threshold_is_the_served_models_calibrated_one(settings):

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from catalog import services
 from catalog.models import Category, Product
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.django_db
 
@@ -246,6 +247,16 @@ def test_search_finds_by_name(client, make_product):
     assert 'value="ROJO"' in response.content.decode()  # the query stays in the box
 
 
+def test_search_finds_by_category_and_parent_category_names(client, make_product):
+    make_product("IMG 0412", "vestidos")  # imported products are named after their files
+    make_product("IMG 0413", "zapatillas")
+    make_product("IMG 0414", "bolsos")
+    assert names_in_order(client.get("/buscar/", {"q": "vestido"}).content.decode()) == ["IMG 0412"]
+    assert names_in_order(client.get("/buscar/", {"q": "calzado"}).content.decode()) == ["IMG 0413"]
+    english = client.get("/buscar/", {"q": "dress"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert names_in_order(english.content.decode()) == ["IMG 0412"]
+
+
 def test_search_paginates_and_keeps_the_query(client, make_product):
     copies(make_product("Camiseta"), 24)
     html = client.get("/buscar/", {"q": "camiseta"}).content.decode()
@@ -293,3 +304,16 @@ def test_header_has_search_language_switch_and_footer_links(client):
     assert 'name="language" value="en"' in html and 'name="language" value="es"' in html
     assert 'href="/admin/"' in html and 'href="/api/docs/"' in html
     assert "/static/css/store.css" in html and "//cdn" not in html and "https://" not in html
+
+
+def test_the_sort_is_sent_by_its_visible_button_not_on_change(client, make_product):
+    """WCAG 3.2.2: arrowing through the sort options must not reload the page at each step."""
+    make_product("Barato", price="5.00")
+    make_product("Caro", price="80.00")
+    html = client.get("/c/pantalones/").content.decode()
+    form = re.search(r'<form class="sort-form".*?</form>', html, re.DOTALL).group(0)
+    assert re.search(r'<button type="submit"[^>]*>\s*Aplicar\s*</button>', form)
+    assert "data-autosubmit" not in form
+    assert "js/store.js" not in html  # the script that sent the form on change is gone
+    css = (ROOT / "static" / "css" / "store.css").read_text()
+    assert "autosubmit" not in css  # nothing hides the button

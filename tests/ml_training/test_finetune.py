@@ -103,6 +103,12 @@ def test_balancing_draws_rare_folders_up_to_the_median_with_their_variants():
     assert photos.balanced(drawn).y.shape == drawn.y.shape  # already balanced: nothing added
 
 
+def test_answer_groups_are_the_folders_counted_right_as_any_of_several_classes():
+    answers = {"shoes": frozenset({9, 5, 7}), "hat": None, "pants": frozenset({1})}
+    assert photos.answer_groups(answers) == [[5, 7, 9]]
+    assert photos.answer_groups({"pants": frozenset({1})}) == []  # a store export: one class each
+
+
 def test_temperature_softens_an_overconfident_model_and_the_threshold_meets_its_precision():
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 10, 400)
@@ -139,6 +145,7 @@ def test_a_short_fine_tuning_adds_the_new_classes_and_writes_a_calibrated_run(
     assert 0.5 <= metrics["calibration"]["threshold"] <= 1.0
     assert metrics["calibration"]["temperature"] > 0
     assert len(metrics["calibration"]["held_out_sha256"]) == 64  # the guard's "same photos"
+    assert metrics["calibration"]["groups"] == [[5, 7, 9]]  # the "shoes" folder: any footwear
     assert metrics["views"] == {"flip": True, "shifts": [[0, 0], [1, 0], [-1, 0], [0, 1], [0, -1]]}
     model = keras.models.load_model(run / "model.keras", compile=False)
     assert model.output_shape == (None, 13)

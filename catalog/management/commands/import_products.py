@@ -51,7 +51,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("directory", type=Path, help=_("folder searched recursively"))
         parser.add_argument(
-            "--price", type=_price, default=Decimal("0"), help=_("price of every product")
+            "--price",
+            type=_price,
+            default=None,
+            help=_("price of every product (without one they are created hidden from the store)"),
         )
         parser.add_argument(
             "--unpublished", action="store_true", help=_("create them hidden from the store")
@@ -121,6 +124,15 @@ class Command(BaseCommand):
         progress.close()
         services.products_queue_classification(product_ids=waiting)
         self._summary(len(created_ids), skipped, unknown_folders)
+        if created_ids and options["price"] is None and not options["unpublished"]:
+            self.stdout.write(
+                self.style.WARNING(
+                    _(
+                        "No --price was given, so the products are hidden from the store: give "
+                        "each its price and publish it in the admin."
+                    )
+                )
+            )
 
     def _summary(
         self, imported: int, skipped: list[tuple[str, str]], unknown_folders: set[str]

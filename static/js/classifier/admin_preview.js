@@ -1,7 +1,7 @@
 // The admin's product form: as soon as a photo is chosen, the browser shows the category the
 // model will most likely pick (the worker still decides, on the server). The runtimes load on
 // the first photo, not with the form.
-import { classifyPhoto, drawModelInput, format, startClassifier } from "./runtime.js";
+import { classifyPhoto, drawModelInput, format, formatPercent, startClassifier } from "./runtime.js";
 import { topClasses } from "./model.js";
 
 let started = null;
@@ -40,10 +40,12 @@ async function preview(container, config, photo) {
     const outcome = await classifyPhoto(model, photo);
     const [best] = topClasses(outcome.probabilities, model.classes, 1);
     const known = config.classes[best.index] || { name: best.name, filed: false };
-    const percent = (best.probability * 100).toFixed(0);
+    const percent = formatPercent(best.probability);
     const sure = best.probability >= (config.threshold ?? model.threshold) && known.filed;
     drawModelInput(container.querySelector("canvas"), outcome.input.image);
-    text.textContent = say(sure ? "guess" : "guessUnsure", { name: known.name, percent });
+    // sure: the category the store files it under (Calzado for a sandal); unsure: the class
+    const name = sure ? (known.filedAs || known).name : known.name;
+    text.textContent = say(sure ? "guess" : "guessUnsure", { name, percent });
     container.dataset.state = "done";
     container.dataset.label = best.index;
   } catch (error) {

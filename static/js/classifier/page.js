@@ -1,7 +1,7 @@
 // The classifier page ("Clasificador"): choose, drop, paste or photograph a garment; it is
 // converted and classified in the browser, and the page shows the 28x28 input, the top three
 // classes and the store category. Once loaded it needs no network (nothing is uploaded).
-import { classifyPhoto, drawModelInput, format, startClassifier } from "./runtime.js";
+import { classifyPhoto, drawModelInput, format, formatPercent, startClassifier } from "./runtime.js";
 import { topClasses } from "./model.js";
 
 const root = document.querySelector("[data-classifier]");
@@ -10,6 +10,8 @@ const say = (key, params) => format(config.messages[key] || key, params);
 const status = root.querySelector("[data-status]");
 const result = root.querySelector("[data-result]");
 const original = root.querySelector("[data-original]");
+// a phone's or a tablet's screen: no Ctrl+V, nothing to drop (the CSS hides those hints too)
+const touchScreen = window.matchMedia("(hover: none) and (pointer: coarse)");
 let originalUrl = null;
 
 function setState(state, message) {
@@ -18,8 +20,18 @@ function setState(state, message) {
   status.classList.toggle("is-error", state === "error");
 }
 
+// one decimal, none at 99.5% and above or under 0.1%, where a decimal would mislead
 function percent(probability) {
-  return (probability * 100).toFixed(probability >= 0.995 || probability < 0.001 ? 0 : 1);
+  return formatPercent(probability, probability >= 0.995 || probability < 0.001 ? 0 : 1);
+}
+
+// On a phone the result card lands below the fold: bring it into view, but leave a page whose
+// result is already wholly on screen (a desktop's, mostly) where it is.
+function reveal(element) {
+  const box = element.getBoundingClientRect();
+  if (box.top >= 0 && box.bottom <= window.innerHeight + 1) return; // +1: a fraction of a pixel
+  const still = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  element.scrollIntoView({ block: "nearest", behavior: still ? "auto" : "smooth" });
 }
 
 function verdict(model, best) {
@@ -30,11 +42,12 @@ function verdict(model, best) {
   } else if (!known.filed) {
     element.textContent = say("not_sold", { name: known.name });
   } else {
-    element.textContent = say("confident", { name: known.name }) + " ";
-    if (known.url) {
+    const filed = known.filedAs || known; // a sandal is filed under Calzado: the store's category
+    element.textContent = say("confident", { name: filed.name }) + " ";
+    if (filed.url) {
       const link = document.createElement("a");
-      link.href = known.url;
-      link.textContent = say("see_category", { name: known.name });
+      link.href = filed.url;
+      link.textContent = say("see_category", { name: filed.name });
       element.append(link);
     }
   }
@@ -56,7 +69,7 @@ function showResult(model, photo, outcome) {
     item.innerHTML = '<span class="top-name"></span><span class="top-bar"><span></span></span><span class="top-percent"></span>';
     item.querySelector(".top-name").textContent = name;
     item.querySelector(".top-bar > span").style.width = `${entry.probability * 100}%`;
-    item.querySelector(".top-percent").textContent = `${percent(entry.probability)} %`;
+    item.querySelector(".top-percent").textContent = percent(entry.probability);
     list.append(item);
   }
   root.querySelector("[data-verdict]").replaceChildren(verdict(model, best[0]));
@@ -67,6 +80,7 @@ function showResult(model, photo, outcome) {
   });
   result.hidden = false;
   setState("done", say("done", { ms }));
+  reveal(result);
 }
 
 async function classify(ready, photo) {
@@ -120,7 +134,7 @@ function listen(ready) {
 setState("loading", say("loading"));
 const ready = startClassifier(config.modelUrl, `${config.staticBase}vendor/`).then(
   (model) => {
-    setState("ready", say("ready"));
+    setState("ready", say(touchScreen.matches ? "ready_touch" : "ready"));
     return model;
   },
   (error) => {

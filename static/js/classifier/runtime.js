@@ -87,6 +87,12 @@ export function drawModelInput(canvas, image) {
 }
 
 // "%(name)s" / "%(count)d" placeholders (Django's, kept in the translations) and "%%".
+// A probability as a percentage in the page's language: "69,8 %" in Spanish, "69.8%" in English.
+export function formatPercent(probability, digits = 0) {
+  const options = { style: "percent", minimumFractionDigits: digits, maximumFractionDigits: digits };
+  return new Intl.NumberFormat(document.documentElement.lang || undefined, options).format(probability);
+}
+
 export function format(template, params = {}) {
   return template
     .replace(/%\((\w+)\)[sdf]/g, (_, key) => (key in params ? String(params[key]) : ""))

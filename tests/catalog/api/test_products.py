@@ -130,6 +130,19 @@ def test_status_endpoint(anon_client, make_product):
     assert body["category"]["slug"] == "bolsos"
 
 
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("es", "No hay ningún producto 999999, o no está publicado."),
+        ("en", "There is no product 999999, or it is not published."),
+    ],
+)
+def test_unknown_product_is_404_in_the_callers_language(anon_client, language, message):
+    response = anon_client.get("/api/products/999999/", HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 404
+    assert response.json() == {"detail": message}
+
+
 def test_non_numeric_id_is_404(anon_client):
     assert anon_client.get("/api/products/abc/").status_code == 404
 
@@ -375,6 +388,8 @@ def test_set_category_is_a_persons_choice_and_null_clears_it(token_client, make_
 
     cleared = token_client.post(url, {"category": None}, format="json").json()
     assert cleared["category"] is None and cleared["category_source"] == ""
+    # back in the review queue: a classified product without a category would be in no list
+    assert cleared["classification_status"] == "needs_review"
 
 
 def test_set_category_needs_a_known_slug(token_client, make_product):

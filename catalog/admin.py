@@ -10,6 +10,7 @@ entry is the Model page: the served model, the store's labelled examples and the
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from django.forms import Form, ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -678,6 +680,13 @@ class TrainingRunAdmin(admin.ModelAdmin):
         return format_html("<pre>{}</pre>", json.dumps(shown, indent=2, ensure_ascii=False))
 
 
+def _model_version(described: str) -> str:
+    """ "<path> (<version>)", as a card names its base model, → the version: the path is the
+    training machine's, meaningless to the shop."""
+    match = re.search(r"\(([^()]+)\)$", described)
+    return match.group(1) if match else Path(described).parent.name if described else ""
+
+
 def _served_model(categories: list[Category]) -> dict:
     """What the Model page says of the served model, from its card (no model is loaded), and
     the category each class files into (from ``categories``, every category)."""
@@ -702,9 +711,10 @@ def _served_model(categories: list[Category]) -> dict:
         "path": model_path,
         "card_found": bool(card),
         "version": card.get("version", ""),
-        "exported_at": card.get("exported_at", ""),
+        # a date, shown in the admin's language (the card's is ISO 8601)
+        "exported_at": parse_datetime(card.get("exported_at", "")),
         "code_version": card.get("code_version", ""),
-        "base_model": card.get("base_model", ""),
+        "base_model": _model_version(card.get("base_model", "")),
         "test_accuracy": metrics.get("test_accuracy"),
         "held_out": held,
         "temperature": predictor.card_temperature(card),

@@ -82,6 +82,12 @@ class PhotoWithPreviewInput(forms.ClearableFileInput):
         )
 
 
+# A price in the admin's language ("10,50" in Spanish), typed as text: a browser's number input
+# drops a decimal comma it does not expect and "10,50" became 1050 €. inputmode: a phone's
+# keyboard with digits and the separator.
+PRICE_INPUT = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
+
+
 class ProductAddForm(forms.ModelForm):
     """Adding a product: a photo plus what only a person knows (name, price, …)."""
 
@@ -95,6 +101,8 @@ class ProductAddForm(forms.ModelForm):
     class Meta:
         model = Product
         fields = ["image", "name", "price", "description", "category", "is_published"]
+        localized_fields = ["price"]
+        widgets = {"price": PRICE_INPUT}
         help_texts = {
             "category": _("Leave empty to let the model choose; a category set here is kept."),
         }
@@ -112,6 +120,8 @@ class ProductChangeForm(forms.ModelForm):
     class Meta:
         model = Product
         fields = ["name", "price", "description", "category", "is_published"]
+        localized_fields = ["price"]
+        widgets = {"price": PRICE_INPUT}
         help_texts = {
             "category": _(
                 "A category chosen here is a person's choice: the model never changes it."
@@ -151,6 +161,8 @@ class BulkUploadForm(forms.Form):
         min_value=Decimal("0"),
         max_digits=10,
         decimal_places=2,
+        localize=True,
+        widget=PRICE_INPUT,
         help_text=_(
             "The same price for every product; edit them one by one afterwards. Without a "
             "price they are created hidden from the store."

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.static import serve
 from PIL import Image, ImageOps
@@ -52,7 +53,12 @@ MEDIA_HEADERS = {
 def photo_error_message(exc: UnreadableImage) -> str:
     """The reason a photo was refused, in the language of the request."""
     template = MESSAGES.get(exc.code)
-    return _(template) % exc.params if template is not None else str(exc)
+    if template is None:
+        return str(exc)
+    params = dict(exc.params)
+    if "max_pixels" in params:  # 40.000.000 in Spanish, 40,000,000 in English
+        params["max_pixels"] = number_format(params["max_pixels"], force_grouping=True)
+    return _(template) % params
 
 
 def read_upload(upload: UploadedFile) -> bytes:

@@ -16,6 +16,7 @@ No Django here: bytes or a path in, arrays out.
 from __future__ import annotations
 
 import io
+import logging
 import os
 import warnings
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from PIL import Image, ImageOps
 
 from classifier.garment_mask import garment_mask
 
+logger = logging.getLogger(__name__)
+
 SIDE = 28
 WORKING_SIDE = 256  # JPEGs are decoded at the smallest scale (1/2, 1/4, 1/8) at least this big
 MASK_SIDE = 96  # longest side of the copy the mask and the crop work on: 28 pixels need little
@@ -35,6 +38,12 @@ GARMENT_FLOOR = 0.1  # the dimmest a garment pixel gets, so a white garment keep
 MIN_SIDE = 8  # smaller than this is not a product photo
 DEFAULT_MAX_PIXELS = 40_000_000  # 40 MP: larger than any phone photo, far below a bomb
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
+
+
+def english_params(params: dict) -> dict:
+    """A message's parameters as the English text writes them: pixel counts grouped (40,000,000);
+    a caller with translations groups them its own way (40.000.000 in Spanish)."""
+    return {k: f"{v:,}" if k == "max_pixels" else v for k, v in params.items()}
 
 
 class UnreadableImage(ValueError):
@@ -48,7 +57,7 @@ class UnreadableImage(ValueError):
         if code not in MESSAGES:  # a message of its own (or an unpickled one): no translation
             code, params, message = "other", {}, code
         else:
-            message = MESSAGES[code] % params
+            message = MESSAGES[code] % english_params(params)
         self.code = code
         self.params = params
         super().__init__(message)
@@ -83,9 +92,7 @@ MESSAGES = {
     "too_small": gettext_noop(
         "the image is only %(width)dx%(height)d pixels; upload a photo at least %(min)dx%(min)d"
     ),
-    "damaged": gettext_noop(
-        "the image is damaged or truncated (%(detail)s); export it again and re-upload"
-    ),
+    "damaged": gettext_noop("the image is damaged or truncated; export it again and re-upload"),
 }
 # ISO base media files (HEIC, HEIF, AVIF) start with an "ftyp" box naming these brands.
 HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
@@ -120,20 +127,19 @@ def open_photo(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image
     if not data:
         raise UnreadableImage("empty")
     _sniff(data)
-    limit = f"{max_pixels:,}"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise UnreadableImage("bomb", max_pixels=limit) from None
+        raise UnreadableImage("bomb", max_pixels=max_pixels) from None
     except Exception:  # UnidentifiedImageError, or a plugin tripping over hostile bytes
         raise UnreadableImage("not_image") from None
     if image.format not in ALLOWED_FORMATS:
         raise UnreadableImage("format", format=image.format or "?")
     width, height = image.size
     if width * height > max_pixels:
-        raise UnreadableImage("too_many_pixels", width=width, height=height, max_pixels=limit)
+        raise UnreadableImage("too_many_pixels", width=width, height=height, max_pixels=max_pixels)
     if min(width, height) < MIN_SIDE:
         raise UnreadableImage("too_small", width=width, height=height, min=MIN_SIDE)
     try:
@@ -144,9 +150,11 @@ def open_photo(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image
             image.load()
             image.getexif()  # a corrupt EXIF block fails here, not when the photo is turned
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise UnreadableImage("bomb", max_pixels=limit) from None
+        raise UnreadableImage("bomb", max_pixels=max_pixels) from None
     except Exception as exc:  # OSError, SyntaxError, EOFError, struct.error, … from a decoder
-        raise UnreadableImage("damaged", detail=(str(exc) or type(exc).__name__)[:200]) from None
+        # the decoder's words are English and mean nothing to a shop: logged, not shown
+        logger.info("photo refused as damaged: %s", str(exc) or type(exc).__name__)
+        raise UnreadableImage("damaged") from None
     return image
 
 

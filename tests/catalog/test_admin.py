@@ -3,6 +3,7 @@ upload, and who may get in."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -109,6 +110,26 @@ def test_add_form_creates_through_the_service_and_classifies_after_commit(
         Product.Status.NEEDS_REVIEW,
     )
     assert product.predicted_label is not None
+
+
+@pytest.mark.parametrize(("language", "typed"), [("es", "10,50"), ("es", "10.50"), ("en", "10.50")])
+def test_the_price_is_typed_in_the_admins_language(admin_client, photo_bytes, language, typed):
+    """A number input dropped the Spanish decimal comma: "10,50" was saved as 1050 €."""
+    add = reverse("admin:catalog_product_add")
+    html = admin_client.get(add, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    price_input = re.search(r'<input[^>]*name="price"[^>]*>', html).group(0)
+    assert 'type="text"' in price_input and 'inputmode="decimal"' in price_input
+    response = admin_client.post(
+        add,
+        {"image": upload(photo_bytes), "name": "Camisa", "price": typed, "is_published": "on"},
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    product = Product.objects.get()
+    assert product.price == Decimal("10.50")
+    change = reverse("admin:catalog_product_change", args=[product.pk])
+    shown = admin_client.get(change, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert ('value="10,50"' if language == "es" else 'value="10.50"') in shown
 
 
 def test_add_form_with_a_category_keeps_the_persons_choice(admin_client, photo_bytes):

@@ -226,6 +226,22 @@ def test_every_reason_is_shown_in_english_and_in_spanish():
             assert photo_error_message(refusal) != str(refusal), f"no Spanish for {code!r}"
 
 
+def test_pixel_counts_are_written_as_the_readers_language_writes_them():
+    refusal = UnreadableImage("too_many_pixels", width=9000, height=6000, max_pixels=40_000_000)
+    assert "more than the 40,000,000 allowed" in str(refusal)
+    with translation.override("es"):  # Django's Spanish groups with a no-break space
+        assert "más de los 40\xa0000\xa0000 permitidos" in photo_error_message(refusal)
+    with translation.override("en"):
+        assert "40,000,000" in photo_error_message(refusal)
+
+
+def test_a_damaged_photo_is_refused_without_the_decoders_english(photo_bytes):
+    with translation.override("es"), pytest.raises(ValidationError) as caught:
+        validated_photo(upload(photo_bytes[: len(photo_bytes) // 2], "cortada.jpg"))
+    message = " ".join(caught.value.messages)
+    assert "dañada" in message and "truncated" not in message and "bytes" not in message
+
+
 def test_the_reason_is_in_spanish_by_default(anon_client, photo_bytes):
     anon_client.defaults.pop("HTTP_ACCEPT_LANGUAGE", None)
     response = anon_client.post(reverse("api:classify"), {"image": upload(b"", "vacia.jpg")})

@@ -58,6 +58,9 @@ def test_the_page_shows_the_served_model_and_the_examples_per_category(
     assert response.status_code == 200
     html = response.content.decode()
     assert CARD["version"] in html and CARD["code_version"] in html
+    # the base model by its version, not the training machine's path; the date in words
+    assert "production-augmented-2026-12-05-e2071efc" in html and "/tmp/" not in html
+    assert "Dec. 5, 2026" in html and CARD["exported_at"] not in html
     assert f"{CARD['metrics']['test_accuracy']:.4f}" in html
     assert "Held-out shop photos" in html and "460 photos" in html
     rows = example_rows(html)

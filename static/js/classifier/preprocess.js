@@ -152,7 +152,7 @@ export async function decodePhoto(blob) {
   }
   try {
     const { width, height } = bitmap;
-    const limit = P.DEFAULT_MAX_PIXELS.toLocaleString("en-US");
+    const limit = P.DEFAULT_MAX_PIXELS.toLocaleString(globalThis.document?.documentElement.lang || undefined);
     if (width * height > P.DEFAULT_MAX_PIXELS) {
       throw new UnreadablePhoto("too_many_pixels", { width, height, max_pixels: limit });
     }

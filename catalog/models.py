@@ -78,6 +78,10 @@ class Product(models.Model):
     )
     image = models.ImageField(_("photo"), upload_to="products/%Y/%m/")
     thumbnail = models.ImageField(_("thumbnail"), upload_to="thumbnails/%Y/%m/", blank=True)
+    # SHA-256 of the photo's bytes: an import run again skips the photos it already made
+    photo_sha256 = models.CharField(
+        _("photo digest"), max_length=64, blank=True, db_index=True, editable=False
+    )
     category = models.ForeignKey(
         Category,
         verbose_name=_("category"),

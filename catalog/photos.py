@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import uuid
 from pathlib import PurePosixPath
@@ -93,6 +94,11 @@ def validated_photo(upload: UploadedFile) -> ContentFile:
     except UnreadableImage as exc:
         raise ValidationError(photo_error_message(exc), code=exc.code) from None
     return ContentFile(data, name=f"{uuid.uuid4().hex}.{EXTENSIONS[image_format]}")
+
+
+def photo_digest(data: bytes) -> str:
+    """The photo's identity, whatever its name: the same file imported twice has one digest."""
+    return hashlib.sha256(data).hexdigest()
 
 
 def make_thumbnail(data: bytes) -> ContentFile:

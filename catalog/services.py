@@ -33,7 +33,7 @@ from django.utils.text import slugify
 from catalog import selectors
 from catalog.cache import catalog_changed
 from catalog.models import Category, Product
-from catalog.photos import make_thumbnail, validated_photo
+from catalog.photos import make_thumbnail, photo_digest, validated_photo
 from classifier import predictor
 from classifier.labels import Label
 
@@ -82,7 +82,8 @@ def product_create(
     if price is None:
         price, is_published = Decimal("0"), False
     photo = validated_photo(image)
-    thumbnail = make_thumbnail(photo.read())
+    data = photo.read()
+    thumbnail = make_thumbnail(data)
     photo.seek(0)
     product = Product(
         name=name.strip(),
@@ -92,6 +93,7 @@ def product_create(
         category=category,
         category_source=Product.CategorySource.PERSON if category else "",
         is_published=is_published,
+        photo_sha256=photo_digest(data),
     )
     product.image.save(photo.name, photo, save=False)
     product.thumbnail.save(thumbnail.name, thumbnail, save=False)

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.utils import translation
+from PIL import Image
 
 from catalog import services
 from catalog.models import Category, Product
@@ -29,14 +30,21 @@ def run(*args, **options) -> tuple[str, str]:
     return out.getvalue(), err.getvalue()
 
 
+def another_photo(photo_bytes: bytes, quality: int) -> bytes:
+    """The same garment saved again: other bytes, so the import does not take it for a copy."""
+    out = io.BytesIO()
+    Image.open(io.BytesIO(photo_bytes)).save(out, "JPEG", quality=quality)
+    return out.getvalue()
+
+
 @pytest.fixture
 def photo_folder(tmp_path: Path, photo_bytes: bytes) -> Path:
     folder = tmp_path / "photos"
     (folder / "bolsos").mkdir(parents=True)
     (folder / "rebajas").mkdir()
     (folder / "camiseta_roja.jpg").write_bytes(photo_bytes)
-    (folder / "bolsos" / "bolso_piel.jpg").write_bytes(photo_bytes)
-    (folder / "rebajas" / "pantalon.JPEG").write_bytes(photo_bytes)
+    (folder / "bolsos" / "bolso_piel.jpg").write_bytes(another_photo(photo_bytes, 90))
+    (folder / "rebajas" / "pantalon.JPEG").write_bytes(another_photo(photo_bytes, 80))
     (folder / "notas.jpg").write_text("these are notes, not a photo")
     (folder / "README.txt").write_text("not an image suffix: ignored")
     return folder
@@ -89,6 +97,20 @@ def test_import_products_without_a_price_hides_them_and_says_so(photo_folder):
     assert Product.objects.count() == 3
     assert not Product.objects.filter(is_published=True).exists()
     assert "No --price was given, so the products are hidden from the store" in out
+
+
+def test_import_products_run_again_skips_the_photos_already_in_the_store(photo_folder):
+    run("import_products", str(photo_folder), "--price", "5")
+    (photo_folder / "copia_de_camiseta.jpg").write_bytes(
+        (photo_folder / "camiseta_roja.jpg").read_bytes()
+    )
+    out, _ = run("import_products", str(photo_folder), "--price", "5")
+    assert Product.objects.count() == 3  # the interrupted-and-run-again import adds nothing
+    assert "Imported 0, skipped 1" in out  # notas.jpg, not a photo
+    assert "4 photos were already in the store (the same files)" in out  # the copy included
+    run("import_products", str(photo_folder), "--price", "5", "--duplicates")
+    assert Product.objects.count() == 7
+    assert len(set(Product.objects.values_list("photo_sha256", flat=True))) == 3
 
 
 def test_import_products_refuses_a_missing_folder(tmp_path):

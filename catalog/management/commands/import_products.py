@@ -1,10 +1,11 @@
 """``manage.py import_products DIR``: every photo under a folder becomes a product.
 
-Products are created one by one (each committed on its own, so an interrupted import keeps what
-it made); every ``CLASSIFY_BATCH_SIZE`` new products are queued as one classification task, so
-the worker classifies batch after batch while the import goes on. Were the command to stop
-before queuing the last ones, they stay pending and the periodic ``classify_pending`` task picks
-them up.
+Products are created one by one, each committed on its own, so an interrupted import keeps what
+it made; run again, it skips every photo already in the store (the same bytes, whatever the
+file's name; ``--duplicates`` imports them anyway). Every ``CLASSIFY_BATCH_SIZE`` new products
+are queued as one classification task, so the worker classifies batch after batch while the
+import goes on. Were the command to stop before queuing the last ones, they stay pending and the
+periodic ``classify_pending`` task picks them up.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from tqdm import tqdm
 
 from catalog import services
 from catalog.forms import product_name_from_filename
-from catalog.models import Category
+from catalog.models import Category, Product
+from catalog.photos import photo_digest
 
 # Files with these names are tried; those the store cannot use (HEIC from a phone, SVG) are
 # reported in the summary with the reason, rather than passed over without a word.
@@ -60,6 +63,11 @@ class Command(BaseCommand):
             "--unpublished", action="store_true", help=_("create them hidden from the store")
         )
         parser.add_argument(
+            "--duplicates",
+            action="store_true",
+            help=_("import a photo even when a product already has the very same photo"),
+        )
+        parser.add_argument(
             "--category-from-folder",
             action="store_true",
             help=_(
@@ -87,6 +95,15 @@ class Command(BaseCommand):
         batch = settings.PERCHA["CLASSIFY_BATCH_SIZE"]
         skipped: list[tuple[str, str]] = []
         unknown_folders: set[str] = set()
+        # the photos already in the store, and those imported by this run
+        known = (
+            set()
+            if options["duplicates"]
+            else set(
+                Product.objects.exclude(photo_sha256="").values_list("photo_sha256", flat=True)
+            )
+        )
+        already = 0
         progress = tqdm(
             photos,
             desc=_("Importing"),
@@ -104,6 +121,13 @@ class Command(BaseCommand):
                     unknown_folders.add(str(relative.parent))
             try:
                 with path.open("rb") as fh:
+                    if not options["duplicates"]:
+                        digest = photo_digest(fh.read())
+                        if digest in known:
+                            already += 1
+                            continue
+                        known.add(digest)
+                        fh.seek(0)
                     product = services.product_create(
                         name=product_name_from_filename(path.name),
                         image=File(fh, name=path.name),
@@ -124,6 +148,17 @@ class Command(BaseCommand):
         progress.close()
         services.products_queue_classification(product_ids=waiting)
         self._summary(len(created_ids), skipped, unknown_folders)
+        if already:
+            self.stdout.write(
+                ngettext(
+                    "%(count)d photo was already in the store (the same file): not imported "
+                    "again (--duplicates imports it anyway).",
+                    "%(count)d photos were already in the store (the same files): not imported "
+                    "again (--duplicates imports them anyway).",
+                    already,
+                )
+                % {"count": already}
+            )
         if created_ids and options["price"] is None and not options["unpublished"]:
             self.stdout.write(
                 self.style.WARNING(

@@ -82,6 +82,17 @@ class PhotoWithPreviewInput(forms.ClearableFileInput):
         )
 
 
+class CategoryChoiceField(forms.ModelChoiceField):
+    """Categories named with their parent ("Calzado › Sandalias"): a flat list hid the tree."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs["queryset"] = Category.objects.select_related("parent")
+        super().__init__(*args, **kwargs)
+
+    def label_from_instance(self, obj: Category) -> str:
+        return f"{obj.parent.name} › {obj.name}" if obj.parent_id else obj.name
+
+
 # A price in the admin's language ("10,50" in Spanish), typed as text: a browser's number input
 # drops a decimal comma it does not expect and "10,50" became 1050 €. inputmode: a phone's
 # keyboard with digits and the separator.
@@ -103,6 +114,7 @@ class ProductAddForm(forms.ModelForm):
         fields = ["image", "name", "price", "description", "category", "is_published"]
         localized_fields = ["price"]
         widgets = {"price": PRICE_INPUT}
+        field_classes = {"category": CategoryChoiceField}
         help_texts = {
             "category": _("Leave empty to let the model choose; a category set here is kept."),
         }
@@ -122,6 +134,7 @@ class ProductChangeForm(forms.ModelForm):
         fields = ["name", "price", "description", "category", "is_published"]
         localized_fields = ["price"]
         widgets = {"price": PRICE_INPUT}
+        field_classes = {"category": CategoryChoiceField}
         help_texts = {
             "category": _(
                 "A category chosen here is a person's choice: the model never changes it."
@@ -187,6 +200,4 @@ class BulkUploadForm(forms.Form):
 class SetCategoryForm(forms.Form):
     """The intermediate page of the "Set category" action."""
 
-    category = forms.ModelChoiceField(
-        label=capfirst(_("category")), queryset=Category.objects.all(), empty_label=None
-    )
+    category = CategoryChoiceField(label=capfirst(_("category")), empty_label=None)

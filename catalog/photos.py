@@ -57,7 +57,7 @@ def photo_error_message(exc: UnreadableImage) -> str:
     if template is None:
         return str(exc)
     params = dict(exc.params)
-    if "max_pixels" in params:  # 40.000.000 in Spanish, 40,000,000 in English
+    if "max_pixels" in params:  # 40 000 000 in Spanish, 40,000,000 in English
         params["max_pixels"] = number_format(params["max_pixels"], force_grouping=True)
     return _(template) % params
 

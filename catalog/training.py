@@ -221,8 +221,8 @@ def training_run_execute(*, run: TrainingRun) -> TrainingRun:
     if returncode != 0:
         return _finish(
             run,
-            failed=_("The training stopped with exit status %(code)d; see its last lines.")
-            % {"code": returncode},
+            failed=_("The training stopped with exit status %(code)d: %(last)s")
+            % {"code": returncode, "last": _last_line(tail)},
             tail=tail,
         )
     found = sorted(folder.glob("**/metrics.json"), key=lambda p: p.stat().st_mtime)
@@ -346,6 +346,12 @@ def _save(
         run.log_tail = "\n".join(tail)
         fields += ("log_tail",)
     run.save(update_fields=["progress", "message", "updated_at", *fields])
+
+
+def _last_line(tail: deque[str] | list[str]) -> str:
+    """The training's last words (its error, mostly), shortened to fit the run's message."""
+    last = next((line.strip() for line in reversed(tail) if line.strip()), "")
+    return (last[:300] + "…") if len(last) > 300 else last or _("see its last lines")
 
 
 def _finish(

@@ -42,7 +42,7 @@ ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
 
 def english_params(params: dict) -> dict:
     """A message's parameters as the English text writes them: pixel counts grouped (40,000,000);
-    a caller with translations groups them its own way (40.000.000 in Spanish)."""
+    a caller with translations groups them its own way (40 000 000 in Spanish)."""
     return {k: f"{v:,}" if k == "max_pixels" else v for k, v in params.items()}
 
 

@@ -92,7 +92,13 @@ def load_raw(data_dir: str | os.PathLike | None = None) -> tuple[tuple, tuple, s
         from keras.datasets import fashion_mnist  # needs internet the first time
 
         directory = Path.home() / ".keras" / "datasets" / "fashion-mnist"
-        fashion_mnist.load_data()
+        try:
+            fashion_mnist.load_data()
+        except Exception as exc:  # offline, a proxy, a half-written cache: say what to do
+            raise DatasetError(
+                f"Fashion-MNIST is not on this machine and could not be downloaded ({exc}); "
+                "set FASHION_MNIST_DIR (or pass --data-dir) to a folder with its four .gz files"
+            ) from exc
     paths = {key: directory / name for key, name in FILES.items()}
     x_train = read_idx(paths["train_images"], IMAGES_MAGIC)
     y_train = read_idx(paths["train_labels"], LABELS_MAGIC)

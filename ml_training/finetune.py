@@ -390,7 +390,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--limit", type=int, help="Fashion-MNIST images (smoke runs)")
     args = parser.parse_args(argv)
-    dataset = data.load(args.data_dir, limit=args.limit)
+    try:
+        dataset = data.load(args.data_dir, limit=args.limit)
+    except data.DatasetError as exc:  # one line the store's Model page can quote
+        raise SystemExit(f"error: {exc}") from None
     finetune(
         args.photos,
         args.base,

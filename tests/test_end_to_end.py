@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
+from catalog import selectors
 from catalog.models import Product
 from classifier import classify_image
 from shop.celery import app as celery_app
@@ -80,7 +81,11 @@ def test_uploaded_photos_are_filed_by_the_worker(worker, staff_client, fashion_t
         own, filed = classify_image(photo), by_id[pk]
         assert (filed.predicted_label, filed.model_version) == (own.label, own.model_version)
         assert abs(filed.confidence - own.confidence) < 1e-4
-    right = [p for p in products if p.category and p.category.classifier_label == expected[p.pk]]
+    # where the store files each true class (a sandal, a sneaker, an ankle boot: Calzado, the
+    # category the served card's footwear group shares)
+    filing = selectors.filing_categories(set(expected.values()))
+    right = [p for p in products if p.category and p.category == filing.get(expected[p.pk])]
+    assert any(p.category and p.category.slug == "calzado" for p in right)
     # and nothing on the way garbles the photos: most are filed under the right category (a
     # wrong or an unsure answer both count against it; chance is 1 in 10). The model's own
     # accuracy is held to its targets on the whole test set and on real photos elsewhere; on

@@ -370,6 +370,7 @@ class ClassifyView(APIView):
         except ModelUnavailable:
             logger.exception("classify: the model could not be loaded")
             raise ClassifierUnavailable() from None
-        category = Category.objects.filter(classifier_label=result.label).first()
+        # where the store would file it: a sandal's category is Calzado (a card group)
+        category = selectors.filing_categories({result.label}).get(result.label)
         data = {**result.as_dict(), "category": category}
         return Response(s.ClassificationSerializer(data, context={"request": request}).data)

@@ -132,6 +132,13 @@ def test_the_price_is_typed_in_the_admins_language(admin_client, photo_bytes, la
     assert ('value="10,50"' if language == "es" else 'value="10.50"') in shown
 
 
+def test_category_choices_show_the_tree(admin_client, photo_bytes):
+    """A flat list hid that Sandalias is under Calzado: sub-categories carry their parent's name."""
+    html = admin_client.get(reverse("admin:catalog_product_add")).content.decode()
+    assert re.search(r"<option[^>]*>Footwear › Sandals</option>", html), html
+    assert re.search(r"<option[^>]*>Footwear</option>", html)  # a top category, alone
+
+
 def test_add_form_with_a_category_keeps_the_persons_choice(admin_client, photo_bytes):
     bags = Category.objects.get(slug="bolsos")
     response = admin_client.post(

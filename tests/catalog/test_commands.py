@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,7 +19,7 @@ from PIL import Image
 
 from catalog import services
 from catalog.models import Category, Product
-from tests.conftest import SERVED_CLASSES
+from tests.conftest import ROOT, SERVED_CLASSES
 from tests.on_commit import tasks
 
 pytestmark = pytest.mark.django_db
@@ -111,6 +114,31 @@ def test_import_products_run_again_skips_the_photos_already_in_the_store(photo_f
     run("import_products", str(photo_folder), "--price", "5", "--duplicates")
     assert Product.objects.count() == 7
     assert len(set(Product.objects.values_list("photo_sha256", flat=True))) == 3
+
+
+@pytest.mark.slow
+def test_import_on_the_embedded_defaults_prints_no_task_or_broker_noise(tmp_path, photo_folder):
+    """``make run``'s settings (SQLite, tasks in-process): the summary, not Celery's "Task …
+    succeeded" and kombu's "No hostname was supplied" lines in the middle of it."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "CELERY_BROKER_URL": "",
+        "MEDIA_ROOT": str(tmp_path / "media"),
+    }
+    for args in (["migrate", "--noinput"], ["import_products", str(photo_folder), "--price", "5"]):
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+    output = done.stdout + done.stderr
+    assert "Importados 3" in output, output
+    assert "succeeded in" not in output and "No hostname" not in output, output
 
 
 def test_import_products_refuses_a_missing_folder(tmp_path):

@@ -113,7 +113,9 @@ def test_a_failing_training_is_failed_with_its_last_lines(finetune, labelled):
         run = training.training_run_execute(run=TrainingRun.objects.create())
     run.refresh_from_db()
     assert run.status == TrainingRun.Status.FAILED and run.finished_at is not None
-    assert "exit status 3" in run.message
+    # its last words in the message, where the Model page shows them
+    assert run.message.startswith("The training stopped with exit status 3: ")
+    assert run.message.endswith("RuntimeError: out of memory"), run.message
     assert run.progress == 50  # the first of two epochs had finished
     assert "RuntimeError: out of memory" in run.log_tail
     assert run.metrics is None and run.run_dir == ""

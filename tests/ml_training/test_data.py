@@ -88,3 +88,17 @@ def test_real_data_set_has_the_standard_shape(fashion_mnist_dir):
     ds = data.load(fashion_mnist_dir)
     assert len(ds.train.y) + len(ds.validation.y) == 60_000 and len(ds.test.y) == 10_000
     assert np.bincount(ds.test.y).tolist() == [1000] * 10
+
+
+def test_without_the_data_set_and_offline_the_error_says_what_to_set(monkeypatch):
+    """No folder given and the download fails (a closed network): one sentence that names
+    FASHION_MNIST_DIR, which the store's Model page shows when a retraining stops on it."""
+    from keras.datasets import fashion_mnist
+
+    def offline():
+        raise OSError("URL fetch failure: [Errno -2] Name or service not known")
+
+    monkeypatch.delenv("FASHION_MNIST_DIR", raising=False)
+    monkeypatch.setattr(fashion_mnist, "load_data", offline)
+    with pytest.raises(data.DatasetError, match="could not be downloaded .*set FASHION_MNIST_DIR"):
+        data.load_raw()

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from catalog.models import Category, Product
-from tests.conftest import SERVED_CLASSES
+from tests.conftest import CLOTHING_PHOTOS_DIR, SERVED_CLASSES
 
 pytestmark = pytest.mark.django_db
 URL = reverse("api:classify")
@@ -34,6 +34,15 @@ def throttle_rate(settings):
         settings.REST_FRAMEWORK = {**rest, "DEFAULT_THROTTLE_RATES": {"classify_anon": rate}}
 
     return set_rate
+
+
+def test_a_shoe_is_answered_with_the_category_the_store_files_it_under(anon_client):
+    """The store files any footwear class under Calzado (the card groups them): so does the
+    answer, while the label stays the class the model found most likely."""
+    shoe = sorted((CLOTHING_PHOTOS_DIR / "validation" / "shoes").glob("*.jpg"))[2].read_bytes()
+    body = anon_client.post(URL, photo(shoe, "zapato.jpg")).json()
+    assert body["label"] in (5, 7, 9), body
+    assert body["category"]["slug"] == "calzado"
 
 
 def test_classify_answers_the_prediction_and_stores_nothing(anon_client, photo_bytes, settings):

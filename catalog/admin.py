@@ -420,6 +420,18 @@ class ProductAdminBase(ChangesCatalogOnDelete):
             % {"count": count},
             messages.SUCCESS,
         )
+        unpriced = queryset.filter(price__lte=0).count()
+        if unpriced:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d product has no price and stays hidden; give it a price first.",
+                    "%(count)d products have no price and stay hidden; give them a price first.",
+                    unpriced,
+                )
+                % {"count": unpriced},
+                messages.WARNING,
+            )
 
     @admin.action(description=_("Unpublish"), permissions=["change"])
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
@@ -623,7 +635,7 @@ class TrainingRunAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "title": _("Model and retraining"),
             "opts": self.opts,
-            "model": _served_model(categories),
+            "model": _served_model(),
             "categories": categories,
             "min_examples": settings.PERCHA["NEW_CLASS_MIN_EXAMPLES"],
             "runs": runs,
@@ -687,25 +699,27 @@ def _model_version(described: str) -> str:
     return match.group(1) if match else Path(described).parent.name if described else ""
 
 
-def _served_model(categories: list[Category]) -> dict:
+def _served_model() -> dict:
     """What the Model page says of the served model, from its card (no model is loaded), and
-    the category each class files into (from ``categories``, every category)."""
+    the category each class files into."""
     model_path = Path(settings.PERCHA["MODEL_PATH"])
     card = predictor.read_model_card(model_path)
     metrics = card.get("metrics", {})
     held = metrics.get("held_out_photos") or {}
     held = held.get("new", held)  # a run's metrics hold the base's figures beside the new
     configured = settings.PERCHA["CONFIDENCE_THRESHOLD"]
-    by_label = {c.classifier_label: c for c in categories if c.classifier_label is not None}
+    labels = selectors.served_labels()
+    # where a confident answer goes: Calzado for the footwear group, as the worker files it
+    filing = selectors.filing_categories(label.index for label in labels)
     classes = [
         {
             "index": label.index,
             "name": label.name,
             "local_name": in_language(label.name_es, label.name_en),
-            "category": by_label.get(label.index),
+            "category": filing.get(label.index),
             "slug": label.slug,
         }
-        for label in selectors.served_labels()
+        for label in labels
     ]
     return {
         "path": model_path,
@@ -722,6 +736,12 @@ def _served_model(categories: list[Category]) -> dict:
         "threshold": configured if configured is not None else predictor.card_threshold(card),
         "threshold_from_setting": configured is not None,
         "classes": classes,
+        # a group (footwear) whose categories share no parent: filed by a guessed class
+        "scattered_groups": [
+            ", ".join(entry["local_name"] for entry in classes if entry["index"] in group)
+            for group in predictor.card_groups(card)
+            if len({filing.get(index) for index in group}) > 1
+        ],
     }
 
 

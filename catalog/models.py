@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
@@ -57,6 +58,9 @@ class Category(models.Model):
     @property
     def name(self) -> str:
         return in_language(self.name_es, self.name_en)
+
+
+UNPRICED = _("A product in the shop needs a price above 0: set one, or leave it unpublished.")
 
 
 class Product(models.Model):
@@ -121,6 +125,12 @@ class Product(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("catalog:product", kwargs={"slug": self.slug})
+
+    def clean(self) -> None:
+        """A product on sale has a price: nobody should see it at 0,00 €."""
+        super().clean()
+        if self.is_published and self.price is not None and self.price <= 0:
+            raise ValidationError({"price": UNPRICED})
 
     @property
     def predicted_category(self) -> Category | None:

@@ -50,14 +50,18 @@ def product_list(
         qs = qs.filter(category_id__in=category_with_descendants_ids(category))
     if search:
         # a customer types what the garment is ("vestido"); an imported product's name is
-        # often its file name, so the category's names count too
+        # often its file name, so the names of its category count too, and of the category's
+        # parent ("calzado" finds sandals) and sub-categories ("zapatillas" finds the footwear
+        # the model filed under Calzado, not knowing which)
+        named = Q()
+        for relation in ("", "parent__", "children__"):
+            named |= Q(**{f"{relation}name_es__icontains": search})
+            named |= Q(**{f"{relation}name_en__icontains": search})
+        categories = Category.objects.filter(named).values("pk")
         qs = qs.filter(
             Q(name__icontains=search)
             | Q(description__icontains=search)
-            | Q(category__name_es__icontains=search)
-            | Q(category__name_en__icontains=search)
-            | Q(category__parent__name_es__icontains=search)
-            | Q(category__parent__name_en__icontains=search)
+            | Q(category_id__in=categories)
         )
     if status:
         qs = qs.filter(classification_status=status)
@@ -192,7 +196,24 @@ def labelled_counts() -> list[Category]:
     )
     needed = settings.PERCHA["NEW_CLASS_MIN_EXAMPLES"]
     categories = list(Category.objects.select_related("parent"))
+    groups = category_groups(categories)
     for category in categories:
         category.labelled = counts.get(category.pk, 0)
-        category.new_class = category.classifier_label is None and category.labelled >= needed
+        category.group = groups.get(category.pk, ())
+        category.new_class = (
+            category.classifier_label is None and not category.group and category.labelled >= needed
+        )
     return categories
+
+
+def category_groups(categories: Iterable[Category]) -> dict[int, tuple[int, ...]]:
+    """Category id → the classes of its sub-categories, for a category without a class of its
+    own whose sub-categories have some (Calzado: sandal, sneaker, ankle boot). A photo a person
+    filed there is one of those classes, which one unsaid: it trains them as a group, never a
+    class of its own that would overlap theirs."""
+    labels: dict[int, list[int]] = {}
+    for category in categories:
+        if category.parent_id is not None and category.classifier_label is not None:
+            labels.setdefault(category.parent_id, []).append(category.classifier_label)
+    own = {c.pk for c in categories if c.classifier_label is not None}
+    return {pk: tuple(sorted(found)) for pk, found in labels.items() if pk not in own}

@@ -75,11 +75,11 @@ def product_create(
     """Validate the photo, save the product as pending and queue its classification.
 
     A ``category`` given here is a person's choice: the model's prediction is still recorded,
-    but never replaces it. Without a ``price`` (a bulk upload or import that gave none) the
+    but never replaces it. Without a price (a bulk upload or import that gave none, or 0) the
     product is created hidden: no customer should see it at 0,00 € before someone prices it.
     Raises ValidationError (nothing saved) for a bad photo.
     """
-    if price is None:
+    if not price:  # none given, or 0: created hidden until someone prices it
         price, is_published = Decimal("0"), False
     photo = validated_photo(image)
     data = photo.read()
@@ -280,8 +280,15 @@ def product_set_category(*, product: Product, category: Category | None) -> Prod
 
 
 def product_accept_suggestion(*, product: Product) -> Product:
-    """A person confirms the model's suggestion; returns the product unchanged if it has none."""
-    suggested = product.predicted_category
+    """A person confirms the model's suggestion; returns the product unchanged if it has none.
+
+    The suggestion is filed where the model would file it: a sandal under Calzado, since the
+    photos never taught the model which footwear it is (``selectors.filing_categories``); a
+    person who knows files it under Sandalias by hand, and that is a label worth training on.
+    """
+    if product.predicted_label is None:
+        return product
+    suggested = selectors.filing_categories({product.predicted_label}).get(product.predicted_label)
     if suggested is None:
         return product
     return product_set_category(product=product, category=suggested)
@@ -408,13 +415,13 @@ def products_set_published(*, products: Iterable[Product], published: bool) -> i
     """Show or hide products in the storefront in one query; returns how many changed.
 
     Only the flag and ``updated_at`` are written, so a classification finishing at the same
-    moment is not overwritten by a stale copy of the row.
+    moment is not overwritten by a stale copy of the row. A product without a price is never
+    published (``Product.clean``): it stays hidden, and is not counted.
     """
     ids = [p.pk for p in products]
-    changed = (
-        Product.objects.filter(pk__in=ids)
-        .exclude(is_published=published)
-        .update(is_published=published, updated_at=timezone.now())
-    )
+    targets = Product.objects.filter(pk__in=ids).exclude(is_published=published)
+    if published:
+        targets = targets.filter(price__gt=0)
+    changed = targets.update(is_published=published, updated_at=timezone.now())
     catalog_changed()
     return changed

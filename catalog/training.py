@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from PIL import Image
 
 from catalog import selectors
-from catalog.models import TrainingRun
+from catalog.models import Category, TrainingRun
 from classifier import preprocess
 
 logger = logging.getLogger(__name__)
@@ -71,6 +71,7 @@ def training_photos_export(
     directory.mkdir(parents=True, exist_ok=True)
     exported_at = timezone.now().isoformat(timespec="seconds")
     result, rows = PhotoExport(), []
+    groups = selectors.category_groups(Category.objects.all())
     for product in selectors.labelled_products().iterator():
         relative = Path(product.category.slug) / f"{product.pk}.jpg"
         try:
@@ -86,7 +87,8 @@ def training_photos_export(
                 "path": relative.as_posix(),
                 "product_id": product.pk,
                 "category": product.category.slug,
-                "classifier_label": product.category.classifier_label,
+                # a parent filed by hand (Calzado): its sub-categories' classes, "5 7 9"
+                "classifier_label": _manifest_label(product.category, groups),
                 "source": product.category_source,
                 "exported_at": exported_at,
             }
@@ -99,6 +101,12 @@ def training_photos_export(
         writer.writerows(rows)
     result.written = len(rows)
     return result
+
+
+def _manifest_label(category: Category, groups: dict[int, tuple[int, ...]]) -> str:
+    if category.classifier_label is not None:
+        return str(category.classifier_label)
+    return " ".join(str(label) for label in groups.get(category.pk, ()))
 
 
 def training_run_start(*, created_by: AbstractBaseUser | None) -> TrainingRun:
@@ -351,7 +359,7 @@ def _save(
 def _last_line(tail: deque[str] | list[str]) -> str:
     """The training's last words (its error, mostly), shortened to fit the run's message."""
     last = next((line.strip() for line in reversed(tail) if line.strip()), "")
-    return (last[:300] + "…") if len(last) > 300 else last or _("see its last lines")
+    return (last[:420] + "…") if len(last) > 420 else last or _("see its last lines")
 
 
 def _finish(

@@ -191,7 +191,7 @@ def finetune(
     prepare_seconds = time.perf_counter() - start
     base_all = base_served(all_photos.x)
     own_row = np.unique(all_photos.photo, return_index=True)[1]  # photo → its own row
-    all_photos = photos.label_shoes(all_photos, base_all)
+    all_photos = photos.label_shoes(all_photos, base_all, plan.answers)
     fit_photos, held = photos.holdout(all_photos, HOLDOUT_SHARE, seed=train.SEED)
     held = photos.originals(held)
     held_folders = list(held.folder)

@@ -168,18 +168,25 @@ def originals(photos: PhotoSet) -> PhotoSet:
     return photos.take(np.sort(first))
 
 
-def label_shoes(photos: PhotoSet, probabilities: np.ndarray) -> PhotoSet:
-    """Footwear photos get the footwear class the model already finds most likely.
+def label_shoes(
+    photos: PhotoSet,
+    probabilities: np.ndarray,
+    answers: Mapping[str, frozenset[int] | None] | None = None,
+) -> PhotoSet:
+    """A photo of a group gets the group's class the model already finds most likely.
 
-    clothing-photos has one "shoes" folder for Fashion-MNIST's sandal, sneaker and ankle boot;
-    the store counts any of the three as right, and the base model tells them apart well enough.
+    clothing-photos has one "shoes" folder for Fashion-MNIST's sandal, sneaker and ankle boot
+    (the store's Calzado, filed by hand, is the same); the store counts any of the group as
+    right. ``answers`` names each folder's group (default: footwear for every unlabelled row).
     """
     y = photos.y.copy()
-    shoes = np.flatnonzero(y == -1)
-    for pid in np.unique(photos.photo[shoes]):
-        rows = shoes[photos.photo[shoes] == pid]
-        scores = probabilities[rows][:, FOOTWEAR].mean(axis=0)
-        y[rows] = FOOTWEAR[int(np.argmax(scores))]
+    unlabelled = np.flatnonzero(y == -1)
+    for pid in np.unique(photos.photo[unlabelled]):
+        rows = unlabelled[photos.photo[unlabelled] == pid]
+        folder = str(photos.folder[rows[0]])
+        group = sorted(answers[folder]) if answers and answers.get(folder) else list(FOOTWEAR)
+        scores = probabilities[rows][:, group].mean(axis=0)
+        y[rows] = group[int(np.argmax(scores))]
     return replace(photos, y=y)
 
 
@@ -230,19 +237,29 @@ def count_photos(directory: Path) -> dict[str, int]:
     return {folder: n for folder, n in counts.items() if n}
 
 
-def read_manifest(directory: Path) -> dict[str, int | None] | None:
-    """The store's export: category slug → the model class it stands for (None: no class).
+Manifest = dict[str, int | frozenset[int] | None]
+
+
+def read_manifest(directory: Path) -> Manifest | None:
+    """The store's export: category slug → the model class it stands for (None: no class), or
+    the classes it stands for together ("5 7 9": a parent category, Calzado, filed by hand).
 
     None when DIR has no manifest, i.e. it is in the clothing-photos layout.
     """
     path = directory / MANIFEST
     if not path.is_file():
         return None
-    labels: dict[str, int | None] = {}
+    labels: Manifest = {}
     with path.open(newline="") as fh:
         for row in csv.DictReader(fh):
-            value = (row.get("classifier_label") or "").strip()
-            label = int(value) if value else None
+            values = (row.get("classifier_label") or "").split()
+            label = (
+                None
+                if not values
+                else int(values[0])
+                if len(values) == 1
+                else frozenset(int(v) for v in values)
+            )
             if labels.setdefault(row["category"], label) != label:
                 raise ValueError(f"{path}: category {row['category']} has two classifier labels")
     return labels
@@ -293,7 +310,7 @@ def _matching_class(folder: str, classes: list[dict]) -> dict | None:
 def plan_classes(
     base: list[dict],
     counts: Mapping[str, int],
-    manifest: Mapping[str, int | None] | None,
+    manifest: Mapping[str, int | frozenset[int] | None] | None,
     min_examples: int,
 ) -> ClassPlan:
     """Decide the new model's classes from the base's, the photos per folder and the manifest.
@@ -322,6 +339,12 @@ def plan_classes(
             slug = ""  # hat, shorts, skirt: no store category yet, the store holds them
         else:
             label = manifest.get(folder)
+            if isinstance(label, frozenset):  # a parent of classes: trains them as a group
+                if max(label) >= len(base):
+                    left_out[folder] = f"{folder}: stands for classes the base model lacks"
+                else:
+                    labels[folder], answers[folder] = -1, label  # label_groups picks one
+                continue
             if label is not None:
                 if not 0 <= label < len(base):
                     left_out[folder] = (

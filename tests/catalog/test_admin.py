@@ -260,6 +260,16 @@ def test_accept_suggestion_of_a_class_without_a_category_says_so(admin_client, p
     assert hat.category is None and hat.classification_status == Product.Status.NEEDS_REVIEW
 
 
+def test_publishing_leaves_unpriced_products_hidden_and_says_so(admin_client, photo_bytes):
+    priced = make_product(photo_bytes, name="a", is_published=False)
+    unpriced = make_product(photo_bytes, name="b", price=Decimal("0"))
+    html = action(admin_client, CHANGELIST, "publish", [priced, unpriced]).content.decode()
+    assert "1 product published" in html and "1 product has no price and stays hidden" in html
+    priced.refresh_from_db()
+    unpriced.refresh_from_db()
+    assert priced.is_published and not unpriced.is_published
+
+
 def test_publish_and_unpublish_actions(admin_client, photo_bytes):
     product = make_product(photo_bytes, is_published=False)
     action(admin_client, CHANGELIST, "publish", [product])

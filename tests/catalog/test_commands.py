@@ -109,7 +109,7 @@ def test_import_products_run_again_skips_the_photos_already_in_the_store(photo_f
     )
     out, _ = run("import_products", str(photo_folder), "--price", "5")
     assert Product.objects.count() == 3  # the interrupted-and-run-again import adds nothing
-    assert "Imported 0, skipped 1" in out  # notas.jpg, not a photo
+    assert "Imported 0, skipped 1." in out and "queued" not in out  # notas.jpg; nothing queued
     assert "4 photos were already in the store (the same files)" in out  # the copy included
     run("import_products", str(photo_folder), "--price", "5", "--duplicates")
     assert Product.objects.count() == 7
@@ -144,6 +144,11 @@ def test_import_on_the_embedded_defaults_prints_no_task_or_broker_noise(tmp_path
 def test_import_products_refuses_a_missing_folder(tmp_path):
     with pytest.raises(CommandError, match="not a folder"):
         run("import_products", str(tmp_path / "nowhere"))
+
+
+def test_import_products_takes_a_decimal_comma(photo_folder):
+    run("import_products", str(photo_folder), "--price", "10,50")
+    assert set(Product.objects.values_list("price", flat=True)) == {Decimal("10.50")}
 
 
 def test_import_products_refuses_a_negative_price(photo_folder):

@@ -70,12 +70,23 @@ def test_the_page_shows_the_served_model_and_the_examples_per_category(
     # skirts: enough examples, and no class yet; bags have a class already
     assert [slug for slug, (_, row) in rows.items() if 'class="new-class"' in row] == ["faldas"]
     assert "Bags" in html and "no category: held for review" in html  # class 8 files; hats not
+    # the footwear classes file into Calzado, and Calzado filed by hand trains them as a group
+    sandal_row = re.search(r"<td>5</td>.*?</tr>", html, re.DOTALL).group(0)
+    assert ">Footwear</a>" in sandal_row
+    assert "trains its sub-categories' classes, as one group" in rows["calzado"][1]
     assert 'id="retrain"' in html
     # no broker here: the page says where the run goes and what it needs, not a worker's queue
     assert "No task broker is set" in html and "-Q training" not in html
     assert 'http-equiv="refresh"' not in html  # nothing running
     index = admin_client.get(reverse("admin:index")).content.decode()
     assert reverse(PAGE) in index
+
+
+def test_the_page_warns_when_the_footwear_categories_share_no_parent(admin_client):
+    assert "never taught the model to tell" not in admin_client.get(reverse(PAGE)).content.decode()
+    Category.objects.filter(slug="botines").update(parent=None)  # a shop's own tree
+    html = admin_client.get(reverse(PAGE)).content.decode()
+    assert "never taught the model to tell Sandals, Sneakers, Ankle boots apart" in html
 
 
 def test_retrain_records_a_run_queues_it_and_the_page_follows_it(

@@ -134,6 +134,33 @@ def test_footwear_is_filed_under_calzado_the_photos_never_told_the_three_apart(p
     assert product.predicted_label == label
 
 
+def test_accepting_a_footwear_suggestion_files_it_under_calzado(photo_bytes):
+    """ "Sandalias 48%" for a boot: accepting what the model said is accepting "footwear"."""
+    product = make_product(photo_bytes, classify=False)
+    services.product_apply_prediction(
+        product=product, label=9, confidence=0.48, probabilities=[0.0] * 13,
+        model_version="v", threshold=0.6,
+    )  # fmt: skip
+    product.refresh_from_db()
+    services.product_accept_suggestion(product=product)
+    product.refresh_from_db()
+    assert product.category.slug == "calzado"
+    assert product.category_source == Product.CategorySource.PERSON
+
+
+def test_a_product_without_a_price_is_never_published(photo_bytes):
+    product = services.product_create(name="Gorro", image=upload(photo_bytes), price=Decimal("0"))
+    assert not product.is_published  # 0 typed in is no price either
+    assert services.products_set_published(products=[product], published=True) == 0
+    product.refresh_from_db()
+    assert not product.is_published
+    with translation.override("en"), pytest.raises(ValidationError, match="price above 0"):
+        services.product_update(product=product, data={"is_published": True})
+    services.product_update(product=product, data={"price": Decimal("12"), "is_published": True})
+    product.refresh_from_db()
+    assert product.is_published and product.price == Decimal("12")
+
+
 def test_a_group_without_one_common_parent_files_by_class(photo_bytes):
     Category.objects.filter(slug="sandalias").update(parent=None)  # a shop's own tree
     assert _footwear(photo_bytes, 5).category.slug == "sandalias"

@@ -275,6 +275,15 @@ def test_without_a_broker_the_training_runs_beside_the_request_not_inside_it(
     assert run.progress == 100 and run.metrics["test_accuracy"] == 0.95
 
 
+def test_a_parent_filed_by_hand_is_exported_as_its_sub_categories_group(photo_bytes, tmp_path):
+    calzado = Category.objects.get(slug="calzado")
+    make_product(photo_bytes, "bota", category=calzado)
+    training.training_photos_export(directory=tmp_path)
+    with (tmp_path / "manifest.csv").open() as fh:
+        rows = {row["category"]: row["classifier_label"] for row in csv.DictReader(fh)}
+    assert rows == {"calzado": "5 7 9"}  # footwear of an unsaid kind, not a class of its own
+
+
 def test_export_training_photos_command_uses_the_same_export(labelled, tmp_path):
     out = io.StringIO()
     with translation.override("en"):

@@ -230,6 +230,29 @@ def test_the_manifest_says_which_class_each_category_stands_for(tmp_path):
     assert photos.read_manifest(tmp_path) == {"pantalones": 1, "faldas": None}
 
 
+def test_a_parent_category_trains_its_sub_categories_classes_as_a_group(tmp_path):
+    """Calzado filed by hand is footwear of an unsaid kind: the export writes "5 7 9", and the
+    plan trains those classes as a group (picked per photo by the base), never a 14th class."""
+    write_manifest(tmp_path, {"calzado": ("5 7 9", 60), "pantalones": (1, 2)})
+    manifest = photos.read_manifest(tmp_path)
+    assert manifest == {"calzado": frozenset({5, 7, 9}), "pantalones": 1}
+    served = [photos.class_entry(entry, i) for i, entry in enumerate(SERVED)]
+    plan = photos.plan_classes(served, {"calzado": 60, "pantalones": 2}, manifest, 50)
+    assert plan.labels["calzado"] == -1 and plan.answers["calzado"] == frozenset({5, 7, 9})
+    assert plan.new == [] and len(plan.classes) == len(served)
+    assert photos.answer_groups(plan.answers) == [[5, 7, 9]]
+    rows = photos.PhotoSet(
+        x=np.zeros((2, 28, 28, 1), np.float32),
+        y=np.array([-1, 1]),
+        folder=np.array(["calzado", "pantalones"]),
+        photo=np.array([0, 1]),
+    )
+    probabilities = np.zeros((2, 13), np.float32)
+    probabilities[:, 9] = 0.6  # the base sees an ankle boot
+    probabilities[:, 3] = 0.9  # and, more strongly, a dress: not in the group
+    assert list(photos.label_shoes(rows, probabilities, plan.answers).y) == [9, 1]
+
+
 def test_judging_any_label_set_gives_the_store_figures_for_clothing_photos():
     rng = np.random.default_rng(1)
     folders = list(rng.choice(sorted(evaluate_photos.FOLDER_CLASSES), 80))
@@ -260,7 +283,7 @@ def test_the_base_cannot_answer_a_new_class_so_its_photos_count_as_wrong():
     assert "0.5000   1.0000" in table and "count as wrong for the base" in table
 
 
-def write_manifest(root, categories: dict[str, tuple[int | None, int]]) -> None:
+def write_manifest(root, categories: dict[str, tuple[int | str | None, int]]) -> None:
     """manifest.csv as ``export_training_photos`` writes it: category → (label, photos)."""
     fields = ("path", "product_id", "category", "classifier_label", "source", "exported_at")
     with (root / photos.MANIFEST).open("w", newline="") as fh:

@@ -37,6 +37,8 @@ IMAGE_SUFFIXES = {
 
 
 def _price(value: str) -> Decimal:
+    if "," in value and "." not in value:  # "10,50", as the admin takes it in Spanish
+        value = value.replace(",", ".")
     try:
         price = Decimal(value)
     except InvalidOperation:
@@ -147,19 +149,8 @@ class Command(BaseCommand):
                 waiting = []
         progress.close()
         services.products_queue_classification(product_ids=waiting)
-        self._summary(len(created_ids), skipped, unknown_folders)
-        if already:
-            self.stdout.write(
-                ngettext(
-                    "%(count)d photo was already in the store (the same file): not imported "
-                    "again (--duplicates imports it anyway).",
-                    "%(count)d photos were already in the store (the same files): not imported "
-                    "again (--duplicates imports them anyway).",
-                    already,
-                )
-                % {"count": already}
-            )
-        if created_ids and options["price"] is None and not options["unpublished"]:
+        self._summary(len(created_ids), skipped, unknown_folders, already)
+        if created_ids and not options["price"] and not options["unpublished"]:
             self.stdout.write(
                 self.style.WARNING(
                     _(
@@ -170,7 +161,11 @@ class Command(BaseCommand):
             )
 
     def _summary(
-        self, imported: int, skipped: list[tuple[str, str]], unknown_folders: set[str]
+        self,
+        imported: int,
+        skipped: list[tuple[str, str]],
+        unknown_folders: set[str],
+        already: int,
     ) -> None:
         for folder in sorted(unknown_folders):
             self.stdout.write(
@@ -183,9 +178,22 @@ class Command(BaseCommand):
                     _("skipped %(file)s: %(reason)s") % {"file": name, "reason": reason}
                 )
             )
+        if already:
+            self.stdout.write(
+                ngettext(
+                    "%(count)d photo was already in the store (the same file): not imported "
+                    "again (--duplicates imports it anyway).",
+                    "%(count)d photos were already in the store (the same files): not imported "
+                    "again (--duplicates imports them anyway).",
+                    already,
+                )
+                % {"count": already}
+            )
+        counts = {"imported": imported, "skipped": len(skipped)}
         self.stdout.write(
             self.style.SUCCESS(
-                _("Imported %(imported)d, skipped %(skipped)d. Classification queued.")
-                % {"imported": imported, "skipped": len(skipped)}
+                _("Imported %(imported)d, skipped %(skipped)d. Classification queued.") % counts
+                if imported
+                else _("Imported %(imported)d, skipped %(skipped)d.") % counts
             )
         )

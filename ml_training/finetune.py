@@ -41,7 +41,7 @@ import keras
 import numpy as np
 
 from classifier import evaluate_photos
-from classifier.predictor import read_model_card, soften
+from classifier.predictor import card_groups, read_model_card, soften
 from ml_training import architectures, calibrate, data, photos, train
 from ml_training.evaluate import (
     classification_metrics,
@@ -163,7 +163,8 @@ def finetune(
     run_dir = runs_dir / RUN_NAME
     run_dir.mkdir(parents=True, exist_ok=True)
     base = architectures.unwrapped(keras.models.load_model(base_path, compile=False))
-    base_shifts = card_shifts(read_model_card(base_path))
+    base_card = read_model_card(base_path)
+    base_shifts = card_shifts(base_card)
 
     def served(model: keras.Model, x: np.ndarray) -> np.ndarray:
         return served_probabilities(model, x, shifts)
@@ -300,9 +301,10 @@ def finetune(
             "target_precision": TARGET_PRECISION,
             "fitted_on": f"{len(held.y)} photos held out of {photos_dir}",
             "held_out_sha256": photos.fingerprint(held),  # the same photos, however named
-            # classes the photos teach and measure only as one (the "shoes" folder): the store
-            # files them under their common category (``classifier.predictor.card_groups``)
-            "groups": photos.answer_groups(plan.answers),
+            # classes the photos teach and measure only as one (the "shoes" folder, Calzado
+            # filed by hand), and the base's: a few photos filed by kind do not teach the kinds
+            # apart; the store files them under their common category (``card_groups``)
+            "groups": photos.answer_groups(plan.answers, card_groups(base_card)),
         },
         "held_out_photos": {"new": held_result, "base": base_held},
         "comparison": comparison,

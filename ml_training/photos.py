@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -281,12 +281,13 @@ class ClassPlan:
         return store_classes(self.classes)
 
 
-def answer_groups(answers: Mapping[str, frozenset[int] | None]) -> list[list[int]]:
-    """The sets of classes a folder's photos count as right together (shoes: any footwear)."""
-    return [
-        list(group)
-        for group in sorted({tuple(sorted(a)) for a in answers.values() if a and len(a) > 1})
-    ]
+def answer_groups(
+    answers: Mapping[str, frozenset[int] | None], inherited: Iterable[frozenset[int]] = ()
+) -> list[list[int]]:
+    """The sets of classes a folder's photos count as right together (shoes: any footwear),
+    with those the base model's card already had (``inherited``)."""
+    groups = [a for a in answers.values() if a and len(a) > 1] + list(inherited)
+    return [list(group) for group in sorted({tuple(sorted(g)) for g in groups})]
 
 
 def store_classes(classes: list[dict]) -> frozenset[int]:

@@ -77,11 +77,15 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# The catalog's read cache (catalog/cache.py). The default memory cache is per process: right for
-# the development server (one process, tasks in-process) and the tests. Wherever several
-# processes serve (gunicorn's workers, a Celery worker that classifies), point CACHE_URL at Redis
-# (redis://host:6379/1) so that a write in one process invalidates the pages of all of them.
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# The catalog's read cache (catalog/cache.py). A write in one process must invalidate the pages
+# of all of them: the default is a folder of files every process on this machine shares (the
+# development server and an import_products run in another shell: with a per-process memory
+# cache the storefront kept its old counts for CATALOG_CACHE_SECONDS). Wherever processes run
+# on several machines, or many serve (gunicorn's workers, a Celery worker), point CACHE_URL at
+# Redis (redis://host:6379/1).
+CACHES = {
+    "default": env.cache("CACHE_URL", default=f"filecache://{BASE_DIR / '.cache' / 'catalog'}")
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -119,7 +119,13 @@ def test_import_products_run_again_skips_the_photos_already_in_the_store(photo_f
 @pytest.mark.slow
 def test_import_on_the_embedded_defaults_prints_no_task_or_broker_noise(tmp_path, photo_folder):
     """``make run``'s settings (SQLite, tasks in-process): the summary, not Celery's "Task …
-    succeeded" and kombu's "No hostname was supplied" lines in the middle of it."""
+    succeeded" and kombu's "No hostname was supplied" lines in the middle of it; and the
+    storefront's process hears of the import (the default cache is shared between processes:
+    a per-process one kept the home page's old counts for minutes)."""
+    from catalog import cache as catalog_cache
+
+    assert "CACHE_URL" not in os.environ  # the default is what is under test
+    before = catalog_cache.catalog_version()
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
@@ -139,6 +145,7 @@ def test_import_on_the_embedded_defaults_prints_no_task_or_broker_noise(tmp_path
     output = done.stdout + done.stderr
     assert "Importados 3" in output, output
     assert "succeeded in" not in output and "No hostname" not in output, output
+    assert catalog_cache.catalog_version() != before  # the import's writes reached this process
 
 
 def test_import_products_refuses_a_missing_folder(tmp_path):

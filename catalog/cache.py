@@ -91,11 +91,16 @@ def category_tree(version: str | None = None) -> list[Category]:
 
 def cacheable_query(query: QueryDict, allowed: Collection[str]) -> bool:
     """Whether a listing asked for with this query string may be cached: only the parameters a
-    listing reads, each once and short, the page a number. Anything else is built afresh, so
-    that made-up query strings cannot fill the cache with one-off pages."""
+    listing reads, each once and short, the page and the page size numbers. Anything else is
+    built afresh, so that made-up query strings cannot fill the cache with one-off pages."""
     if not set(query) <= set(allowed):
         return False
     if any(len(query.getlist(name)) > 1 or len(query[name]) > 100 for name in query):
         return False
-    page = query.get("page", "")
-    return len(page) <= 6 and (page == "" or page.isdigit())
+    page, page_size = query.get("page", ""), query.get("page_size", "")
+    return (
+        len(page) <= 6
+        and (page == "" or page.isdigit())
+        and len(page_size) <= 3
+        and (page_size == "" or page_size.isdigit())
+    )

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 
 from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from catalog.models import Category, Product
-from classifier import predictor
-from classifier.labels import Label, model_labels
+from classifier.labels import Label, model_groups, model_labels
 
 SORTS = {"newest": ("-created_at", "-id"), "price": ("price", "id"), "-price": ("-price", "id")}
 
@@ -172,8 +170,8 @@ def filing_categories(labels: Iterable[int]) -> dict[int, Category]:
     "shoes" folder), the parent the group's categories share (Calzado). A group whose categories
     do not share one parent files by class. Two queries at most, however many labels."""
     labels = set(labels)
-    card = predictor.read_model_card(Path(settings.PERCHA["MODEL_PATH"]))
-    groups = [group for group in predictor.card_groups(card) if group & labels]
+    served = model_groups(settings.PERCHA["MODEL_PATH"])
+    groups = [group for group in served if group & labels]
     found = Category.objects.filter(classifier_label__in=labels.union(*groups))
     by_label = {c.classifier_label: c for c in found.select_related("parent")}
     filed = {label: by_label[label] for label in labels if label in by_label}

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from classifier.predictor import read_model_card
+from classifier.predictor import card_groups, read_model_card
 
 
 @dataclass(frozen=True)
@@ -92,20 +92,34 @@ def model_labels(model_path: str | Path) -> tuple[Label, ...]:
     Read again whenever the card file changes (promotion replaces it under a running store), and
     otherwise served from memory: the admin asks for a name per probability shown.
     """
+    return _card_facts(model_path)[0]
+
+
+def model_groups(model_path: str | Path) -> tuple[frozenset[int], ...]:
+    """The classes the model at ``model_path`` files as one group (``predictor.card_groups``),
+    read as its classes are: once per version of the card."""
+    return _card_facts(model_path)[1]
+
+
+CardFacts = tuple[tuple[Label, ...], tuple[frozenset[int], ...]]
+
+
+def _card_facts(model_path: str | Path) -> CardFacts:
     card_path = Path(model_path).parent / "model_card.json"
     try:
         stat = card_path.stat()
     except OSError:
-        return LABELS
-    return _labels_of_card(str(model_path), stat.st_mtime_ns, stat.st_size)
+        return LABELS, ()
+    return _facts_of_card(str(model_path), stat.st_mtime_ns, stat.st_size)
 
 
 @lru_cache(maxsize=8)
-def _labels_of_card(model_path: str, _mtime_ns: int, _size: int) -> tuple[Label, ...]:
+def _facts_of_card(model_path: str, _mtime_ns: int, _size: int) -> CardFacts:
     try:
-        return labels_from_card(read_model_card(Path(model_path)))
+        card = read_model_card(Path(model_path))
+        return labels_from_card(card), card_groups(card)
     except (OSError, ValueError):  # half-written during a promotion: the table until it is whole
-        return LABELS
+        return LABELS, ()
 
 
 def find_label(labels: tuple[Label, ...], index: int) -> Label | None:

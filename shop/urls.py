@@ -8,6 +8,8 @@ from django.urls import include, path, re_path
 
 from catalog.photos import serve_media
 
+handler404 = "shop.errors.not_found"
+
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

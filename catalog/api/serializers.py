@@ -14,6 +14,7 @@ from rest_framework import serializers
 
 from catalog import cache as catalog_cache
 from catalog import selectors
+from catalog.api.permissions import is_staff
 from catalog.models import Category, Product
 from classifier.labels import find_label
 
@@ -110,6 +111,26 @@ class RejectUnknownFieldsMixin:
         return super().validate(attrs)
 
 
+# The model's workings on a product, shown to staff only: every class's probability, which model
+# answered and why a classification failed are the shop's business, not its customers'.
+STAFF_ONLY_FIELDS = ("probabilities", "model_version", "classification_error")
+
+
+class StaffOnlyFieldsMixin:
+    """Leaves ``STAFF_ONLY_FIELDS`` out of the answer for callers who are not staff.
+
+    The schema (catalog.api.schema) lists them as optional and says who gets them."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        request = self.context.get("request")
+        describing = getattr(self.context.get("view"), "swagger_fake_view", False)  # the schema
+        if request is not None and not describing and not is_staff(request):
+            for name in STAFF_ONLY_FIELDS:
+                fields.pop(name, None)
+        return fields
+
+
 class CategoryBriefSerializer(serializers.Serializer):
     """A category as other resources link to it."""
 
@@ -154,7 +175,7 @@ class CategorySerializer(CategoryBriefSerializer):
         return {name: fields[name] for name in self.Meta.fields}
 
 
-class ProductStatusSerializer(serializers.Serializer):
+class ProductStatusSerializer(StaffOnlyFieldsMixin, serializers.Serializer):
     """What a client polls for after an upload, until it is no longer pending."""
 
     id = serializers.IntegerField(read_only=True)
@@ -170,7 +191,7 @@ class ProductStatusSerializer(serializers.Serializer):
         return label_name(product.predicted_label)
 
 
-class ProductSerializer(serializers.ModelSerializer):
+class ProductSerializer(StaffOnlyFieldsMixin, serializers.ModelSerializer):
     """A product with the model's verdict on its photo."""
 
     image = serializers.ImageField(read_only=True, help_text="URL of the original photo.")
@@ -317,4 +338,9 @@ class ClassificationSerializer(serializers.Serializer):
     model_version = serializers.CharField()
     category = CategoryBriefSerializer(
         read_only=True, allow_null=True, help_text="Where the store files this label, if anywhere."
+    )
+    would_file = serializers.BooleanField(
+        help_text="Whether the store would file a product with this photo on its own: the "
+        "confidence reaches the store's threshold and the label has a category. If not, the "
+        "product would wait in the review queue for a person."
     )

@@ -62,7 +62,7 @@ LOCATION = OpenApiParameter(
 
 
 # GET /api/products/ parameters whose answers are cached (not search: free text).
-LIST_CACHED_PARAMS = frozenset({"category", "status", "ordering", "page"})
+LIST_CACHED_PARAMS = frozenset({"category", "status", "ordering", "page", "page_size"})
 
 
 def plain(data: Any) -> Any:
@@ -372,5 +372,7 @@ class ClassifyView(APIView):
             raise ClassifierUnavailable() from None
         # where the store would file it: a sandal's category is Calzado (a card group)
         category = selectors.filing_categories({result.label}).get(result.label)
-        data = {**result.as_dict(), "category": category}
+        # as services.products_apply_predictions decides for an upload of this photo
+        would_file = category is not None and result.confidence >= services.confidence_threshold()
+        data = {**result.as_dict(), "category": category, "would_file": would_file}
         return Response(s.ClassificationSerializer(data, context={"request": request}).data)

@@ -9,8 +9,9 @@ import shutil
 from classifier import labels, predictor
 
 
-def test_the_committed_card_gives_the_known_table():
+def test_the_committed_card_gives_the_known_table_and_the_footwear_group():
     assert labels.model_labels(predictor.DEFAULT_MODEL_PATH) == labels.LABELS
+    assert labels.model_groups(predictor.DEFAULT_MODEL_PATH) == (frozenset({5, 7, 9}),)
 
 
 def test_card_fields_win_and_missing_ones_come_from_the_table():
@@ -40,11 +41,18 @@ def test_a_replaced_card_is_read_again(tmp_path):
     card = tmp_path / "model_card.json"
     card.write_text(json.dumps({"classes": [{"index": 0, "name": "Bag"}]}))
     assert [label.name for label in labels.model_labels(model)] == ["Bag"]
-    card.write_text(
-        json.dumps({"classes": [{"index": 0, "name": "Coat"}, {"index": 1, "name": "Hat"}]})
-    )
+    assert labels.model_groups(model) == ()
+    classes = [{"index": 0, "name": "Coat"}, {"index": 1, "name": "Hat"}]
+    card.write_text(json.dumps({"classes": classes, "calibration": {"groups": [[0, 1]]}}))
     os.utime(card, ns=(1, 1))  # a different modification time, whatever the clock's resolution
     assert [label.name for label in labels.model_labels(model)] == ["Coat", "Hat"]
+    assert labels.model_groups(model) == (frozenset({0, 1}),)
+
+
+def test_a_half_written_card_gives_the_table_until_it_is_whole(tmp_path):
+    model = tmp_path / "model.tflite"
+    (tmp_path / "model_card.json").write_text('{"classes": [{"index": 0, "na')
+    assert labels.model_labels(model) == labels.LABELS and labels.model_groups(model) == ()
 
 
 def test_a_label_of_an_earlier_model_is_still_named():

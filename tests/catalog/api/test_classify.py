@@ -52,6 +52,7 @@ def test_classify_answers_the_prediction_and_stores_nothing(anon_client, photo_b
     body = response.json()
     assert set(body) == {
         "label", "label_name", "confidence", "probabilities", "model_version", "category",
+        "would_file",
     }  # fmt: skip
     probabilities = body["probabilities"]
     assert len(probabilities) == SERVED_CLASSES and all(0 <= p <= 1 for p in probabilities)
@@ -69,6 +70,17 @@ def test_classify_answers_the_prediction_and_stores_nothing(anon_client, photo_b
     assert not media.exists() or not any(p.is_file() for p in media.rglob("*"))
 
 
+@pytest.mark.parametrize(("threshold", "filed"), [(0.0, True), (1.0001, False)])
+def test_would_file_says_whether_an_upload_would_skip_the_review_queue(
+    anon_client, photo_bytes, settings, threshold, filed
+):
+    """The same rule as an upload's: confident enough by the store's threshold, and a category
+    for the label; otherwise a person decides."""
+    settings.PERCHA = {**settings.PERCHA, "CONFIDENCE_THRESHOLD": threshold}
+    body = anon_client.post(URL, photo(photo_bytes)).json()
+    assert body["would_file"] is filed and body["category"] is not None
+
+
 def test_category_is_null_when_no_category_has_the_label(anon_client, photo_bytes):
     Category.objects.filter(parent__isnull=False).update(parent=None)
     Category.objects.update(classifier_label=None)
@@ -76,6 +88,7 @@ def test_category_is_null_when_no_category_has_the_label(anon_client, photo_byte
     body = anon_client.post(URL, photo(photo_bytes)).json()
 
     assert body["category"] is None and 0 <= body["label"] < SERVED_CLASSES
+    assert body["would_file"] is False
 
 
 @pytest.mark.parametrize(

@@ -77,7 +77,7 @@ def test_hidden_products_are_404_to_non_staff_but_not_to_staff(
         assert staff_client.get(url).status_code == 200
 
 
-def test_detail_fields(anon_client, make_product):
+def test_detail_fields(staff_client, make_product):
     product = make_product(
         "sandalias",
         predicted_label=5,
@@ -86,7 +86,7 @@ def test_detail_fields(anon_client, make_product):
         model_version="v1",
         classified_at=timezone.now(),
     )
-    body = anon_client.get(detail(product)).json()
+    body = staff_client.get(detail(product)).json()
 
     assert body["id"] == product.id and body["slug"] == product.slug
     assert body["price"] == "10.00"
@@ -113,9 +113,9 @@ def test_a_pending_product_has_no_verdict_yet(staff_client, make_product):
     assert body["probabilities"] is None and body["confidence"] is None
 
 
-def test_status_endpoint(anon_client, make_product):
+def test_status_endpoint(staff_client, make_product):
     product = make_product("bolsos", predicted_label=8, confidence=0.7)
-    body = anon_client.get(detail(product, "status")).json()
+    body = staff_client.get(detail(product, "status")).json()
 
     assert body == {
         "id": product.id,
@@ -128,6 +128,33 @@ def test_status_endpoint(anon_client, make_product):
         "url": f"http://testserver{detail(product)}",
     }
     assert body["category"]["slug"] == "bolsos"
+
+
+STAFF_ONLY = {"probabilities", "model_version", "classification_error"}
+
+
+@pytest.mark.parametrize("client_name", ["anonymous", "customer", "staff_session", "staff_token"])
+def test_the_models_workings_are_shown_to_staff_only(clients, client_name, make_product):
+    """Every class's probability, the model version and a failure's reason are the shop's
+    business: customers and other sites reading the API get the product and its category."""
+    product = make_product(
+        "bolsos", predicted_label=8, confidence=0.7, probabilities=[0.03] * 10, model_version="v1"
+    )
+    client = clients[client_name]
+    answers = [
+        client.get(detail(product)).json(),
+        client.get(detail(product, "status")).json(),
+        client.get(LIST).json()["results"][0],
+    ]
+    detail_body, status_body, listed = answers
+    for body in answers:
+        assert body["id"] == product.id and body["category"]["slug"] == "bolsos"
+        assert body["confidence"] == 0.7 and body["predicted_label_name"] == "Bag"
+    if client_name.startswith("staff"):
+        assert set(detail_body) >= STAFF_ONLY and set(listed) >= STAFF_ONLY
+        assert detail_body["model_version"] == "v1" and "classification_error" in status_body
+    else:
+        assert not STAFF_ONLY & (set(detail_body) | set(status_body) | set(listed))
 
 
 @pytest.mark.parametrize(
@@ -143,8 +170,25 @@ def test_unknown_product_is_404_in_the_callers_language(anon_client, language, m
     assert response.json() == {"detail": message}
 
 
-def test_non_numeric_id_is_404(anon_client):
-    assert anon_client.get("/api/products/abc/").status_code == 404
+@pytest.mark.parametrize("path", ["/api/products/abc/", "/api/produtcs/", "/api/"])
+def test_a_path_the_api_lacks_is_a_json_404_that_says_where_to_look(anon_client, path):
+    response = anon_client.get(path)
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "detail": f"There is nothing at {path}; the API's endpoints are listed at /api/docs/."
+    }
+    spanish = anon_client.get(path, HTTP_ACCEPT_LANGUAGE="es").json()["detail"]
+    assert spanish.startswith(f"No hay nada en {path}")
+
+
+def test_the_store_keeps_its_own_404_page(client):
+    response = client.get("/no-existe/")
+    assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
+
+
+def test_a_list_without_its_slash_is_still_redirected(anon_client):
+    response = anon_client.get("/api/products")
+    assert response.status_code == 301 and response["Location"] == LIST
 
 
 # --- filters, ordering, pages ----------------------------------------------------------------
@@ -219,6 +263,25 @@ def test_pagination(anon_client, make_product, settings):
     seen = [p["id"] for p in first["results"] + second["results"]]
     assert sorted(seen) == sorted(p.id for p in made)
     assert anon_client.get(LIST, {"page": 3}).status_code == 404
+
+
+def test_page_size_is_the_callers_choice_up_to_a_limit(anon_client, make_product):
+    for _ in range(7):
+        make_product()
+
+    first = anon_client.get(LIST, {"page_size": 3}).json()
+    second = anon_client.get(first["next"]).json()
+
+    assert len(first["results"]) == 3 and first["count"] == 7
+    assert "page_size=3" in first["next"] and len(second["results"]) == 3
+    assert len(anon_client.get(LIST).json()["results"]) == 7  # not the cached page of 3
+    for wrong in ("0", "101", "many"):
+        response = anon_client.get(LIST, {"page_size": wrong})
+        assert response.status_code == 400 and "page_size" in response.json(), wrong
+    assert anon_client.get(LIST, {"page_size": 101}).json() == {
+        "page_size": ["Ask for 1 to 100 products a page; '101' is not."]
+    }
+    assert len(anon_client.get(LIST, {"page_size": ""}).json()["results"]) == 7
 
 
 @pytest.mark.parametrize("client_name", ["anonymous", "staff_token"])

@@ -60,10 +60,27 @@ def test_upload_is_multipart_and_answers_202_with_location(schema):
 def test_list_documents_its_filters_and_pages(schema):
     listing = schema["paths"]["/api/products/"]["get"]
     assert {p["name"] for p in listing["parameters"]} == {
-        "category", "status", "search", "ordering", "page",
+        "category", "status", "search", "ordering", "page", "page_size",
     }  # fmt: skip
     ok = listing["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     assert ok.endswith("/PaginatedProductList")
+    page_size = next(p for p in listing["parameters"] if p["name"] == "page_size")["schema"]
+    assert (page_size["minimum"], page_size["maximum"]) == (1, 100)
+
+
+def test_the_models_workings_are_documented_as_staff_only(schema):
+    """Anonymous answers leave them out, so the schema must not call them required."""
+    components = schema["components"]["schemas"]
+    for name, staff_only in [
+        ("Product", {"probabilities", "model_version", "classification_error"}),
+        ("ProductStatus", {"classification_error"}),
+    ]:
+        component = components[name]
+        assert staff_only <= set(component["properties"])
+        assert not staff_only & set(component["required"])
+        assert {"id", "category", "confidence"} <= set(component["required"])
+        for field in staff_only:
+            assert "Staff only" in component["properties"][field]["description"]
 
 
 def test_classify_is_multipart_and_documents_throttling_and_503(schema):

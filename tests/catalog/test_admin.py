@@ -68,6 +68,26 @@ def test_changelist_shows_thumbnails_badges_and_filters(admin_client, photo_byte
     assert product.thumbnail.url not in filtered.content.decode()
 
 
+def test_changelist_shows_prices_and_finds_the_unpriced(admin_client, photo_bytes):
+    """Bulk uploads without a price are created hidden at 0: the shop must find them to price
+    them, and see who filed each product beside its category."""
+    pantalones = Category.objects.get(slug="pantalones")
+    priced = make_product(photo_bytes, name="Vaquero", price=Decimal("1234.5"), category=pantalones)
+    unpriced = make_product(photo_bytes, name="Sin precio", price=None)
+
+    html = admin_client.get(reverse(CHANGELIST)).content.decode()
+    assert "€1,234.50" in html and "no price" in html
+    assert re.search(r"Trousers <small>\(person\)</small>", html)
+    spanish = admin_client.get(reverse(CHANGELIST), HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "1\xa0234,50 €" in spanish and "sin precio" in spanish
+
+    def listed(priced: str) -> set[str]:
+        page = admin_client.get(reverse(CHANGELIST), {"priced": priced}).content.decode()
+        return {name for name in ("Vaquero", "Sin precio") if f">{name}<" in page}
+
+    assert listed("no") == {unpriced.name} and listed("yes") == {priced.name}
+
+
 def test_changelist_queries_do_not_grow_with_rows(
     admin_client, photo_bytes, django_assert_max_num_queries
 ):
@@ -282,7 +302,9 @@ def test_publish_and_unpublish_actions(admin_client, photo_bytes):
 
 def test_review_queue_lists_only_products_waiting_for_a_person(admin_client, photo_bytes):
     review = predict(make_product(photo_bytes, name="Dudoso"), label=1, confidence=0.3)
-    failed = services.product_mark_failed(product=make_product(photo_bytes, name="Roto"), error="x")
+    failed = services.product_mark_failed(
+        product=make_product(photo_bytes, name="Roto"), error="The photo file is missing."
+    )
     classified = predict(make_product(photo_bytes, name="Seguro"), label=1, confidence=0.95)
     pending = make_product(photo_bytes, name="Esperando")
     response = admin_client.get(reverse(REVIEW))
@@ -296,6 +318,7 @@ def test_review_queue_lists_only_products_waiting_for_a_person(admin_client, pho
     assert change.status_code == 200 and review.image.url in change.content.decode()
     assert "30%" in html  # the suggestion's confidence
     assert html.count('class="percha-prob"') == 3  # the top-3 probabilities (failed has none)
+    assert re.search(r"percha-status-failed.*?</span><div[^>]*>The photo file is missing.", html)
 
 
 def test_review_queue_set_category_through_an_intermediate_page(admin_client, photo_bytes):

@@ -265,7 +265,7 @@ class ProductAdminBase(ChangesCatalogOnDelete):
 
     @admin.display(description=_("created"), ordering="created_at")
     def created(self, product: Product) -> str:
-        """"05/12/2026 19:57" rather than "5 de diciembre de 2026 a las 19:57": a list column."""
+        """ "05/12/2026 19:57" rather than "5 de diciembre de 2026 a las 19:57": a list column."""
         return date_format(localtime(product.created_at), "SHORT_DATETIME_FORMAT")
 
     @admin.display(description=_("price"), ordering="price")

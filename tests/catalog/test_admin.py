@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from catalog import services
-from catalog.forms import product_name_from_filename
+from catalog.forms import BulkUploadForm, price_pattern, product_name_from_filename
 from catalog.models import Category, Product
 from tests.catalog.factories import make_product
 from tests.on_commit import tasks
@@ -130,6 +130,24 @@ def test_add_form_creates_through_the_service_and_classifies_after_commit(
         Product.Status.NEEDS_REVIEW,
     )
     assert product.predicted_label is not None
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+def test_the_browser_refuses_a_price_the_server_would(language):
+    """The price input's pattern stops a wrong price in the browser, where the chosen photos
+    are kept; it must refuse only what the server refuses, or a shop could not type a price."""
+    typed = ["10", "10,5", "10,50", "10.50", " 29,90 ", "12345678,99", "10,", "10.", "0"]
+    typed += ["10 €", "€10", "diez", "10,505", "1.234,50", "1,234.50", "-5", "123456789", ""]
+    with translation.override(language):
+        pattern = price_pattern()
+        html = str(BulkUploadForm()["price"])
+        for text in typed:
+            form = BulkUploadForm({"price": text})
+            form.is_valid()
+            server = "price" not in form.errors and text != ""
+            assert bool(re.fullmatch(pattern, text)) == server, (text, form.errors)
+    assert f'pattern="{pattern}"' in html and 'title="' in html
+    assert ("[," in pattern) == (language == "es")
 
 
 @pytest.mark.parametrize(("language", "typed"), [("es", "10,50"), ("es", "10.50"), ("en", "10.50")])

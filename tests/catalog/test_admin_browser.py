@@ -119,3 +119,32 @@ def test_screenshots_of_the_storefront_the_review_queue_and_the_model_page(
     chromium.get(live_server.url + reverse("admin:catalog_trainingrun_changelist"))
     assert chromium.find_element(By.ID, "retrain").is_displayed()
     save_screenshot(chromium, "model-page")
+
+
+def test_a_wrong_bulk_price_is_refused_before_the_photos_are_sent(
+    chromium, live_server, client, admin_user
+):
+    """A form the server refuses comes back without its chosen photos; Chromium checks the
+    price's pattern first, in the page's language, and keeps the form (and the photos) as
+    they are."""
+    log_in(chromium, live_server, client, admin_user)
+    chromium.get(live_server.url + reverse("admin:catalog_product_bulk_upload"))
+    photos = sorted((CLOTHING_PHOTOS_DIR / "validation" / "dress").glob("*.jpg"))[:2]
+    chromium.find_element(By.NAME, "photos").send_keys("\n".join(str(p) for p in photos))
+    price = chromium.find_element(By.NAME, "price")
+
+    def mismatch(typed: str) -> bool:
+        price.clear()
+        price.send_keys(typed)
+        return chromium.execute_script("return arguments[0].validity.patternMismatch", price)
+
+    assert [mismatch(t) for t in ("10 €", "diez", "10,505")] == [True] * 3
+    assert [mismatch(t) for t in ("10,50", "10.50", "10")] == [False] * 3
+    mismatch("10 €")
+    page = chromium.find_element(By.TAG_NAME, "html")
+    chromium.find_element(By.CSS_SELECTOR, "#content-main form [type=submit]").click()
+    assert page.is_displayed()  # the same page: no request was sent, nothing reloaded
+    assert Product.objects.count() == 0
+    files = chromium.execute_script("return document.querySelector('[name=photos]').files.length")
+    assert files == 2
+    assert not browser_errors(chromium)

@@ -28,6 +28,16 @@ def money(amount: Decimal | None) -> str:
     return _("€%(amount)s") % {"amount": figure}
 
 
+@register.filter
+def stocked(categories: list[Category]) -> list[Category]:
+    """The categories (nodes of the cached tree, with their counts) that have something to show.
+
+    A sub-category link to an empty page sends a customer away from products: footwear the
+    model files goes under Calzado itself (a card group), so Sandalias, Zapatillas and Botines
+    stay empty unless a person files there, while Calzado holds every shoe."""
+    return [category for category in categories if category.product_count]
+
+
 @register.simple_tag(takes_context=True)
 def nav_categories(context: template.Context) -> list[Category]:
     """The top-level categories for the header menu; reuses the tree a view already loaded and

@@ -127,8 +127,19 @@ def test_category_page_includes_subcategory_products_and_chips(client, make_prod
     html = client.get("/c/calzado/").content.decode()
 
     assert sorted(names_in_order(html)) == ["Botín negro", "Sandalia de cuero"]
-    for name in ("Sandalias", "Zapatillas", "Botines"):  # the chips, even of empty ones
+    for name in ("Sandalias", "Botines"):  # the chips of sub-categories with products
         assert f'href="/c/{name.lower()}/"' in html and name in html
+    assert 'href="/c/zapatillas/"' not in html  # none: a chip would lead to an empty page
+    home = client.get("/").content.decode()
+    assert "Sandalias · Botines" in home and "Zapatillas" not in home
+
+
+def test_footwear_filed_under_calzado_shows_no_empty_chips(client, make_product):
+    make_product("Bota de piel", "calzado")
+    html = client.get("/c/calzado/").content.decode()
+    assert names_in_order(html) == ["Bota de piel"]
+    assert 'class="chips"' not in html
+    assert client.get("/c/zapatillas/").status_code == 200  # still there for a link or a person
 
 
 def test_subcategory_page_has_a_breadcrumb_to_its_parent(client, make_product):

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.templatetags.static import static
-from django.utils.formats import get_format
+from django.utils.formats import get_format, number_format
 from django.utils.functional import lazy
 from django.utils.html import format_html
 from django.utils.text import capfirst
@@ -95,11 +95,6 @@ class CategoryChoiceField(forms.ModelChoiceField):
         return f"{obj.parent.name} › {obj.name}" if obj.parent_id else obj.name
 
 
-# A price in the admin's language ("10,50" in Spanish), typed as text: a browser's number input
-# drops a decimal comma it does not expect and "10,50" became 1050 €. inputmode: a phone's
-# keyboard with digits and the separator. The pattern lets the browser refuse "10 €" or "diez"
-# before sending: a form refused by the server comes back without the photos chosen in it (no
-# browser lets a page fill a file input), and a bulk upload's dozens had to be chosen again.
 def price_pattern() -> str:
     """What the localized DecimalField accepts in the active language: up to 8 digits, then the
     language's decimal separator (or a point) and at most two decimals. The server still
@@ -108,9 +103,21 @@ def price_pattern() -> str:
     return rf"\s*[0-9]{{1,8}}([{separators}][0-9]{{0,2}})?\s*"
 
 
+def price_hint() -> str:
+    return gettext("A price in figures, such as %(example)s, with at most two decimals.") % {
+        "example": number_format(Decimal("12.50"), decimal_pos=2)
+    }
+
+
 class PriceInput(forms.TextInput):
-    """The price as text, with the pattern the browser checks before the form leaves: the
-    admin's forms say ``novalidate``, so ``js/price_input.js`` asks for the check itself."""
+    """A price in the admin's language ("10,50" in Spanish), typed as text: a browser's number
+    input drops a decimal comma it does not expect, and "10,50" became 1050 €. ``inputmode``
+    brings a phone's keyboard with digits and the separator.
+
+    The pattern lets the browser refuse "10 €" or "diez" before sending: a form the server
+    refuses comes back without the photos chosen in it (no page may fill a file input), and a
+    bulk upload's dozens had to be chosen again. The admin's forms say ``novalidate``, so
+    ``js/price_input.js`` asks for the check itself."""
 
     class Media:
         js = ["js/price_input.js"]
@@ -120,10 +127,9 @@ class PriceInput(forms.TextInput):
             attrs={
                 "inputmode": "decimal",
                 "autocomplete": "off",
-                "pattern": lazy(price_pattern, str)(),  # in the language of the page
-                "title": _(
-                    "A price in figures, such as 12,50 or 12.50, with at most two decimals."
-                ),
+                # both in the language of the page
+                "pattern": lazy(price_pattern, str)(),
+                "title": lazy(price_hint, str)(),
             }
         )
 

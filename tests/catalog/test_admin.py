@@ -148,6 +148,7 @@ def test_the_browser_refuses_a_price_the_server_would(language):
             assert bool(re.fullmatch(pattern, text)) == server, (text, form.errors)
     assert f'pattern="{pattern}"' in html and 'title="' in html
     assert ("[," in pattern) == (language == "es")
+    assert ("12,50" if language == "es" else "12.50") in html
 
 
 @pytest.mark.parametrize(("language", "typed"), [("es", "10,50"), ("es", "10.50"), ("en", "10.50")])

@@ -15,9 +15,10 @@ hold the language, the page size and every query parameter that changes the answ
 with parameters outside a short list (a search, an odd page number) are built afresh rather than
 filling the cache with one-off entries.
 
-The cache is ``CACHES["default"]`` (``CACHE_URL``): Redis wherever more than one process serves
-(gunicorn's workers and the Celery worker must see the same version), a per-process memory cache
-in development and tests.
+The cache is ``CACHES["default"]`` (``CACHE_URL``): Redis wherever more than one machine serves
+(docker-compose), else a folder of files that every process of the machine shares
+(``.cache/catalog``, so that ``make run`` sees a write by ``import_products`` in another shell).
+The tests use a folder of their own (``tests/conftest.py``).
 """
 
 from __future__ import annotations

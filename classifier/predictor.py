@@ -165,7 +165,10 @@ def _open(model_path: str) -> LoadedModel:
         single, batch = _interpreter(model_bytes, 1), _interpreter(model_bytes, BATCH_SIZE)
     except (ValueError, RuntimeError) as exc:
         raise ModelUnavailable(f"model file {path} could not be loaded ({exc})") from exc
-    card = read_model_card(path)
+    try:
+        card = read_model_card(path)
+    except (OSError, ValueError) as exc:  # being replaced: the worker's task retries
+        raise ModelUnavailable(f"model card beside {path} could not be read ({exc})") from exc
     version = card.get("version") or hashlib.sha256(model_bytes).hexdigest()[:12]
     return LoadedModel(path, version, card, single, batch, threading.Lock())
 

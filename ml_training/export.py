@@ -66,6 +66,14 @@ def tflite_probabilities(tflite_bytes: bytes, x: np.ndarray, batch_size: int = 5
     return np.concatenate(parts)
 
 
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write beside ``path``, then rename over it: a running store and its workers re-open the
+    served files when they change, and must never read half of one."""
+    partial = path.with_name(f".{path.name}.new")
+    partial.write_bytes(data)
+    partial.replace(path)
+
+
 def promotion_refusals(metrics: dict, test_accuracy: float, current: dict) -> list[str]:
     """Why a run may not replace the served model: it is worse on Fashion-MNIST or on photos.
 
@@ -200,8 +208,10 @@ def export(
             raise ExportError("not promoted (--force to replace it anyway): " + "; ".join(refusals))
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    model.save(out_dir / "model.keras")
-    (out_dir / "model.tflite").write_bytes(tflite_bytes)
+    keras_copy = out_dir / ".model.new.keras"  # Keras wants the suffix
+    model.save(keras_copy)
+    keras_copy.replace(out_dir / "model.keras")
+    write_atomically(out_dir / "model.tflite", tflite_bytes)
     date = time.strftime("%Y-%m-%d")
     card = {
         "version": f"{metrics['run']}-{date}-{hashlib.sha256(tflite_bytes).hexdigest()[:8]}",
@@ -268,7 +278,8 @@ def export(
             for key in ("photos", "accuracy", "coverage", "precision", "unknown_held", "threshold")
         }
         card["base_model"] = metrics["base"]
-    (out_dir / "model_card.json").write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
+    card_text = json.dumps(card, indent=2, ensure_ascii=False) + "\n"
+    write_atomically(out_dir / "model_card.json", card_text.encode())
     if web:
         try:
             export_web.export_web(out_dir / "model.keras", out_dir / "web")

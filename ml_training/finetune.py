@@ -15,7 +15,7 @@ The label set lives in the model card, not in code: the base model's classes com
 when neither lists any). Every folder that stands for one of them trains it, at its index (the
 store's categories point at indexes). A folder that stands for none becomes a new output class,
 appended after the existing ones, when it has ``--min-examples`` photos (default 50, or
-``PERCHA_NEW_CLASS_MIN_EXAMPLES``); with fewer its photos are left out, and the run says so.
+``NEW_CLASS_MIN_EXAMPLES``); with fewer its photos are left out, and the run says so.
 
 Starts from the base model (its convolutions already know garments), widens its output layer
 for the new classes, and trains on Fashion-MNIST and the photos together, so it keeps
@@ -60,7 +60,7 @@ VARIANTS = 10  # photo-like copies of each photo; with 3, ~3 points fewer of all
 TARGET_PRECISION = 0.92  # a margin over the store's 90%: the held-out photos are few
 BASE_THRESHOLD = 0.6  # the base's coverage figures only; accuracy does not depend on it
 MIN_EXAMPLES = 50  # photos a category needs to become a new class
-MIN_EXAMPLES_ENV = "PERCHA_NEW_CLASS_MIN_EXAMPLES"
+MIN_EXAMPLES_ENV = "NEW_CLASS_MIN_EXAMPLES"  # the store's variable (shop/settings.py)
 RECIPE = train.Recipe(
     # with balancing and 10 variants (reports/discussion.md): 12 epochs kept 0.13 points less of
     # Fashion-MNIST; with 3 variants, 8 epochs kept 0.08 less and 1.0 less of the photos
@@ -106,7 +106,7 @@ def card_shifts(card: dict) -> tuple[tuple[int, int], ...]:
 
 
 def default_min_examples() -> int:
-    """The store's setting when it is set (``PERCHA_NEW_CLASS_MIN_EXAMPLES``), else 50."""
+    """The store's setting when it is set (``NEW_CLASS_MIN_EXAMPLES``), else 50."""
     return int(os.environ.get(MIN_EXAMPLES_ENV) or MIN_EXAMPLES)
 
 

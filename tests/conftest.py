@@ -63,6 +63,21 @@ def photo_bytes(fashion_test_set) -> bytes:
     return render_as_photo(images[index])
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache_folder(tmp_path_factory):
+    """The tests' cache in a folder of their own. The default one (``.cache/catalog``) is the
+    development store's: a test's ``cache.clear()`` emptied it, and a test's pages and category
+    tree could be served by ``make run`` for minutes. Commands a test runs in a subprocess
+    (``manage.py import_products``) read the same folder, through ``CACHE_URL``."""
+    from django.test.utils import override_settings
+
+    folder = tmp_path_factory.mktemp("cache")
+    os.environ["CACHE_URL"] = f"filecache://{folder}"
+    backend = "django.core.cache.backends.filebased.FileBasedCache"
+    with override_settings(CACHES={"default": {"BACKEND": backend, "LOCATION": str(folder)}}):
+        yield folder
+
+
 @pytest.fixture(autouse=True)
 def _fast_and_isolated(request, tmp_path):
     """Media into a temporary folder, a fast password hasher and an empty cache (the catalog's

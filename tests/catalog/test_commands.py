@@ -120,11 +120,11 @@ def test_import_products_run_again_skips_the_photos_already_in_the_store(photo_f
 def test_import_on_the_embedded_defaults_prints_no_task_or_broker_noise(tmp_path, photo_folder):
     """``make run``'s settings (SQLite, tasks in-process): the summary, not Celery's "Task …
     succeeded" and kombu's "No hostname was supplied" lines in the middle of it; and the
-    storefront's process hears of the import (the default cache is shared between processes:
-    a per-process one kept the home page's old counts for minutes)."""
+    storefront's process hears of the import (the cache is a folder shared between processes:
+    a per-process one kept the home page's old counts for minutes; the tests' own folder here,
+    through CACHE_URL, and the default is the same kind: the test below)."""
     from catalog import cache as catalog_cache
 
-    assert "CACHE_URL" not in os.environ  # the default is what is under test
     before = catalog_cache.catalog_version()
     env = {
         **os.environ,
@@ -146,6 +146,23 @@ def test_import_on_the_embedded_defaults_prints_no_task_or_broker_noise(tmp_path
     assert "Importados 3" in output, output
     assert "succeeded in" not in output and "No hostname" not in output, output
     assert catalog_cache.catalog_version() != before  # the import's writes reached this process
+
+
+def test_the_default_cache_is_a_folder_every_process_of_the_machine_shares():
+    env = {name: value for name, value in os.environ.items() if name != "CACHE_URL"}
+    show = "from django.conf import settings as s; c = s.CACHES['default']; "
+    show += "print(c['BACKEND'], c['LOCATION'])"
+    done = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {show}"],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "shop.settings"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    backend = "django.core.cache.backends.filebased.FileBasedCache"
+    assert done.stdout.split() == [backend, str(ROOT / ".cache" / "catalog")]
 
 
 def test_import_products_refuses_a_missing_folder(tmp_path):

@@ -56,6 +56,17 @@ def test_missing_or_corrupt_model_says_which_file(tmp_path):
         predictor.load(str(corrupt))
 
 
+def test_a_card_being_replaced_makes_the_model_unavailable_for_a_moment(tmp_path):
+    """ModelUnavailable is what the worker's tasks retry; a JSON error would fail them."""
+    model = tmp_path / "model.tflite"
+    model.write_bytes(predictor.DEFAULT_MODEL_PATH.read_bytes())
+    (tmp_path / "model_card.json").write_text('{"version": "half-wri')
+    with pytest.raises(predictor.ModelUnavailable, match="model card beside .* could not be read"):
+        predictor.load(str(model))
+    (tmp_path / "model_card.json").write_text('{"version": "whole"}')
+    assert predictor.load(str(model)).version == "whole"
+
+
 def test_check_photo_names_the_format(photo_bytes):
     assert classifier.check_photo(photo_bytes) == "JPEG"
     with pytest.raises(classifier.UnreadableImage):

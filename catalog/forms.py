@@ -73,6 +73,10 @@ class PhotoWithPreviewInput(forms.ClearableFileInput):
             "guessUnsure": gettext(
                 "The model is not sure (%(name)s, %(percent)s): the product will wait for review."
             ),
+            "guessNoCategory": gettext(
+                "The model sees %(name)s (%(percent)s), but the store has no category for it: "
+                "the product will wait for review. Choose a category below, or create one."
+            ),
         }
         return format_html(
             '{}<div class="photo-preview" data-photo-preview data-for="{}" data-config="{}" '

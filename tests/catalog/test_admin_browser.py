@@ -82,6 +82,17 @@ def test_the_product_form_guesses_the_category_as_soon_as_a_photo_is_chosen(
     assert re.search(r"\d\s%\)", preview.text), preview.text  # "(97 %)": Spanish, as the page
     save_screenshot(chromium, "admin-product-form")
 
+    # a class the store has no category for: sure of it, and it says why the product will wait
+    shorts, shorts_label = sure_photo("shorts")
+    assert not Category.objects.filter(classifier_label=shorts_label).exists()
+    (tmp_path / "corto.jpg").write_bytes(shorts)
+    chromium.find_element(By.ID, "id_image").send_keys(str(tmp_path / "corto.jpg"))
+    WebDriverWait(chromium, 90).until(
+        lambda d: preview.get_attribute("data-label") == str(shorts_label)
+        and preview.get_attribute("data-state") == "done"
+    )
+    assert "la tienda no tiene categoría" in preview.text and "no está seguro" not in preview.text
+
 
 def list_fits_the_window(driver) -> bool:
     """The admin's list table fits its box in the 1280 px window: no column is hidden to the

@@ -41,11 +41,14 @@ async function preview(container, config, photo) {
     const [best] = topClasses(outcome.probabilities, model.classes, 1);
     const known = config.classes[best.index] || { name: best.name, filed: false };
     const percent = formatPercent(best.probability);
-    const sure = best.probability >= (config.threshold ?? model.threshold) && known.filed;
+    const confident = best.probability >= (config.threshold ?? model.threshold);
     drawModelInput(container.querySelector("canvas"), outcome.input.image);
-    // sure: the category the store files it under (Calzado for a sandal); unsure: the class
-    const name = sure ? (known.filedAs || known).name : known.name;
-    text.textContent = say(sure ? "guess" : "guessUnsure", { name, percent });
+    // filed: the category the store files it under (Calzado for a sandal); else the class, and
+    // why it waits: the model is unsure, or sure of a class the store has no category for
+    const filed = confident && known.filed;
+    const name = filed ? (known.filedAs || known).name : known.name;
+    const key = filed ? "guess" : confident ? "guessNoCategory" : "guessUnsure";
+    text.textContent = say(key, { name, percent });
     container.dataset.state = "done";
     container.dataset.label = best.index;
   } catch (error) {

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.forms import Form, ModelForm
@@ -41,6 +42,7 @@ from catalog.forms import (
     product_name_from_filename,
 )
 from catalog.models import Category, Product, ProductReview, TrainingRun, in_language
+from catalog.photos import photo_digest
 from catalog.templatetags.store import money
 from classifier import predictor
 from classifier.labels import label_for
@@ -548,10 +550,25 @@ class ProductAdmin(ProductAdminBase):
 
     def _create_from_photos(self, request: HttpRequest, data: dict) -> None:
         """Create each product without classifying, then queue them all in one call, so the
-        worker classifies them in batches (one model call per batch, not per photo)."""
+        worker classifies them in batches (one model call per batch, not per photo). A photo
+        already in the store is skipped, as ``import_products`` skips it: a retried upload must
+        not put every garment on sale twice."""
         created: list[Product] = []
+        digests = {upload: _digest(upload) for upload in data["photos"]}
+        owners = selectors.products_by_photo(digests.values())
         with transaction.atomic():
             for upload in data["photos"]:
+                if (owner := owners.get(digests[upload])) is not None:
+                    self.message_user(
+                        request,
+                        _(
+                            "Skipped %(file)s: the same photo is already in the store, as "
+                            "“%(name)s”."
+                        )
+                        % {"file": upload.name, "name": owner},
+                        messages.WARNING,
+                    )
+                    continue
                 try:
                     product = services.product_create(
                         name=product_name_from_filename(upload.name),
@@ -569,6 +586,7 @@ class ProductAdmin(ProductAdminBase):
                     )
                     continue
                 created.append(product)
+                owners[digests[upload]] = product.name  # the same photo twice in one upload
                 self.log_addition(request, product, [{"added": {}}])
             services.products_queue_classification(product_ids=[p.pk for p in created])
         if created:
@@ -582,12 +600,12 @@ class ProductAdmin(ProductAdminBase):
                 % {"count": len(created)},
                 messages.SUCCESS,
             )
-            if data.get("price") is None and data.get("is_published"):
+            if not data.get("price") and data.get("is_published"):  # none, or 0
                 self.message_user(
                     request,
                     _(
-                        "No price was given, so they are hidden from the store: give each its "
-                        "price and publish it."
+                        "Without a price above 0, they are hidden from the store: give each "
+                        "its price and publish it."
                     ),
                     messages.WARNING,
                 )
@@ -840,6 +858,12 @@ def _probabilities_html(probabilities: list[float] | None, limit: int | None) ->
         '<span style="color:var(--body-quiet-color)">{}</span></div>',
         ((_label_text(label), _percent(p)) for label, p in ranked),
     )
+
+
+def _digest(upload: UploadedFile) -> str:
+    digest = photo_digest(upload.read())
+    upload.seek(0)
+    return digest
 
 
 def _admin_form(form: Form) -> helpers.AdminForm:

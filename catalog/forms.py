@@ -121,10 +121,10 @@ class PriceInput(forms.TextInput):
     The pattern lets the browser refuse "10 €" or "diez" before sending: a form the server
     refuses comes back without the photos chosen in it (no page may fill a file input), and a
     bulk upload's dozens had to be chosen again. The admin's forms say ``novalidate``, so
-    ``js/price_input.js`` asks for the check itself."""
+    ``js/form_checks.js`` asks for the check itself."""
 
     class Media:
-        js = ["js/price_input.js"]
+        js = ["js/form_checks.js"]
 
     def __init__(self) -> None:
         super().__init__(
@@ -185,9 +185,24 @@ class ProductChangeForm(forms.ModelForm):
 
 
 class MultipleFileInput(forms.ClearableFileInput):
-    """``<input type="file" multiple>``: Django 5.2 needs this flag set explicitly."""
+    """``<input type="file" multiple>`` (Django 5.2 needs the flag set explicitly) that says how
+    many files the server takes: more are refused before Django's form sees them, with a bare
+    "Bad Request", so ``js/form_checks.js`` stops them in the browser, photos kept."""
 
     allow_multiple_selected = True
+
+    class Media:
+        js = ["js/form_checks.js"]
+
+    def get_context(self, name: str, value, attrs: dict | None) -> dict:
+        attrs = {
+            **(attrs or {}),
+            "data-max-files": settings.DATA_UPLOAD_MAX_NUMBER_FILES,
+            "data-max-files-message": gettext(
+                "Choose at most %(count)d photos at a time; upload the rest afterwards."
+            ),
+        }
+        return super().get_context(name, value, attrs)
 
 
 class MultipleFileField(forms.FileField):

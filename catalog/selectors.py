@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models import Count, F, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from catalog.models import Category, Product
+from catalog.search import search_filter
 from classifier.labels import Label, model_groups, model_labels
 
 SORTS = {"newest": ("-created_at", "-id"), "price": ("price", "id"), "-price": ("-price", "id")}
@@ -47,23 +48,19 @@ def product_list(
     if category is not None:
         qs = qs.filter(category_id__in=category_with_descendants_ids(category))
     if search:
-        # a customer types what the garment is ("vestido"); an imported product's name is
-        # often its file name, so the names of its category count too, and of the category's
-        # parent ("calzado" finds sandals) and sub-categories ("zapatillas" finds the footwear
-        # the model filed under Calzado, not knowing which)
-        named = Q()
-        for relation in ("", "parent__", "children__"):
-            named |= Q(**{f"{relation}name_es__icontains": search})
-            named |= Q(**{f"{relation}name_en__icontains": search})
-        categories = Category.objects.filter(named).values("pk")
-        qs = qs.filter(
-            Q(name__icontains=search)
-            | Q(description__icontains=search)
-            | Q(category_id__in=categories)
-        )
+        # every word must be found, in any order, accents, case and plurals aside; the names
+        # of the product's category count too (catalog/search.py)
+        qs = qs.filter(search_filter(search))
     if status:
         qs = qs.filter(classification_status=status)
     return qs.order_by(*SORTS.get(sort, SORTS["newest"]))
+
+
+def products_by_photo(digests: Iterable[str]) -> dict[str, str]:
+    """Photo digest → the name of a product that has that photo, for the digests the store
+    has: one query, however many photos."""
+    found = Product.objects.filter(photo_sha256__in=set(digests) - {""})
+    return dict(found.order_by("-id").values_list("photo_sha256", "name"))
 
 
 def category_tree() -> list[Category]:

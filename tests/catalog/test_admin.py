@@ -17,6 +17,7 @@ from catalog.forms import BulkUploadForm, price_pattern, product_name_from_filen
 from catalog.models import Category, Product
 from tests.catalog.factories import make_product
 from tests.on_commit import tasks
+from tests.photo_files import another_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -382,8 +383,8 @@ def test_bulk_upload_creates_the_good_reports_the_bad_and_queues_once(
     assert 'type="file"' in form_page.content.decode() and "multiple" in form_page.content.decode()
     photos = [
         upload(photo_bytes, "camiseta_roja.jpg"),
-        upload(photo_bytes, "pantalon-vaquero.jpg"),
-        upload(photo_bytes, "bolso.jpg"),
+        upload(another_photo(photo_bytes, 90), "pantalon-vaquero.jpg"),
+        upload(another_photo(photo_bytes, 80), "bolso.jpg"),
         upload(b"not a photo", "notas.jpg"),
     ]
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -412,7 +413,53 @@ def test_bulk_upload_without_a_price_creates_them_hidden_and_says_so(admin_clien
     )
     product = Product.objects.get()
     assert product.price == 0 and not product.is_published  # nobody sees it at 0,00 €
-    assert "No price was given, so they are hidden from the store" in response.content.decode()
+    assert "Without a price above 0, they are hidden from the store" in response.content.decode()
+
+
+def test_bulk_upload_at_a_price_of_0_creates_them_hidden_and_says_so(admin_client, photo_bytes):
+    response = admin_client.post(
+        reverse("admin:catalog_product_bulk_upload"),
+        {"photos": [upload(photo_bytes, "falda.jpg")], "price": "0", "is_published": "on"},
+        follow=True,
+    )
+    assert not Product.objects.get().is_published
+    assert "Without a price above 0, they are hidden from the store" in response.content.decode()
+
+
+def test_bulk_upload_skips_photos_already_in_the_store_and_says_as_what(admin_client, photo_bytes):
+    """A retried upload must not put every garment on sale twice (import_products skips them
+    too); the same photo twice in one upload is created once."""
+    url = reverse("admin:catalog_product_bulk_upload")
+    make_product(photo_bytes, name="Falda plisada")
+    other = another_photo(photo_bytes, 85)
+    photos = [upload(photo_bytes, "IMG_1.jpg"), upload(other, "IMG_2.jpg")]
+    photos.append(upload(other, "IMG_2_copia.jpg"))
+    response = admin_client.post(url, {"photos": photos, "price": "9"}, follow=True)
+    html = response.content.decode()
+    assert Product.objects.count() == 2 and Product.objects.filter(name="IMG 2").exists()
+    assert "Skipped IMG_1.jpg: the same photo is already in the store, as “Falda plisada”." in html
+    assert "Skipped IMG_2_copia.jpg" in html and "as “IMG 2”" in html
+    assert "Created 1 product" in html
+
+
+def test_more_photos_than_the_server_takes_are_stopped_before_and_explained_after(
+    admin_client, photo_bytes, settings
+):
+    """Django refuses more than DATA_UPLOAD_MAX_NUMBER_FILES files before any form sees them;
+    the input says the limit for the browser to check (js/form_checks.js), and the 400 page
+    says what to do."""
+    url = reverse("admin:catalog_product_bulk_upload")
+    html = admin_client.get(url).content.decode()
+    photos_input = re.search(r'<input[^>]*name="photos"[^>]*>', html).group(0)
+    assert f'data-max-files="{settings.DATA_UPLOAD_MAX_NUMBER_FILES}"' in photos_input
+    assert "Choose at most %(count)d photos at a time" in photos_input
+    assert "js/form_checks.js" in html
+
+    too_many = [upload(photo_bytes, f"{i}.jpg") for i in range(3)]
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 2
+    response = admin_client.post(url, {"photos": too_many, "price": "5"})
+    assert response.status_code == 400 and not Product.objects.exists()
+    assert "elige menos a la vez" in response.content.decode()
 
 
 def test_bulk_upload_without_photos_is_a_form_error(admin_client):

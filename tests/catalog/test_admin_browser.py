@@ -88,8 +88,10 @@ def test_the_product_form_guesses_the_category_as_soon_as_a_photo_is_chosen(
     (tmp_path / "corto.jpg").write_bytes(shorts)
     chromium.find_element(By.ID, "id_image").send_keys(str(tmp_path / "corto.jpg"))
     WebDriverWait(chromium, 90).until(
-        lambda d: preview.get_attribute("data-label") == str(shorts_label)
-        and preview.get_attribute("data-state") == "done"
+        lambda d: (
+            preview.get_attribute("data-label") == str(shorts_label)
+            and preview.get_attribute("data-state") == "done"
+        )
     )
     assert "la tienda no tiene categoría" in preview.text and "no está seguro" not in preview.text
 
@@ -132,7 +134,7 @@ def test_screenshots_of_the_storefront_the_review_queue_and_the_model_page(
     save_screenshot(chromium, "model-page")
 
 
-def test_a_wrong_bulk_price_is_refused_before_the_photos_are_sent(
+def test_a_wrong_price_or_too_many_photos_are_stopped_before_the_photos_are_sent(
     chromium, live_server, client, admin_user
 ):
     """A form the server refuses comes back without its chosen photos; Chromium checks the
@@ -158,4 +160,14 @@ def test_a_wrong_bulk_price_is_refused_before_the_photos_are_sent(
     assert Product.objects.count() == 0
     files = chromium.execute_script("return document.querySelector('[name=photos]').files.length")
     assert files == 2
+
+    # more photos than the server takes (100): stopped here too, with the limit said
+    many = sorted((CLOTHING_PHOTOS_DIR / "validation").glob("*/*.jpg"))[:101]
+    chromium.find_element(By.NAME, "photos").send_keys("\n".join(str(p) for p in many))
+    mismatch("10,50")
+    chromium.find_element(By.CSS_SELECTOR, "#content-main form [type=submit]").click()
+    assert page.is_displayed() and Product.objects.count() == 0
+    photos_input = chromium.find_element(By.NAME, "photos")
+    message = chromium.execute_script("return arguments[0].validationMessage", photos_input)
+    assert "100" in message and "%(count)d" not in message, message
     assert not browser_errors(chromium)

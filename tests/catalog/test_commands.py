@@ -21,6 +21,7 @@ from catalog import services
 from catalog.models import Category, Product
 from tests.conftest import ROOT, SERVED_CLASSES
 from tests.on_commit import tasks
+from tests.photo_files import another_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -31,13 +32,6 @@ def run(*args, **options) -> tuple[str, str]:
     with translation.override("en"):
         call_command(*args, stdout=out, stderr=err, **options)
     return out.getvalue(), err.getvalue()
-
-
-def another_photo(photo_bytes: bytes, quality: int) -> bytes:
-    """The same garment saved again: other bytes, so the import does not take it for a copy."""
-    out = io.BytesIO()
-    Image.open(io.BytesIO(photo_bytes)).save(out, "JPEG", quality=quality)
-    return out.getvalue()
 
 
 @pytest.fixture
@@ -99,7 +93,7 @@ def test_import_products_without_a_price_hides_them_and_says_so(photo_folder):
     out, _ = run("import_products", str(photo_folder))
     assert Product.objects.count() == 3
     assert not Product.objects.filter(is_published=True).exists()
-    assert "No --price was given, so the products are hidden from the store" in out
+    assert "Without a --price above 0, the products are hidden from the store" in out
 
 
 def test_import_products_run_again_skips_the_photos_already_in_the_store(photo_folder):
@@ -305,8 +299,6 @@ def test_ensure_demo_admin_refuses_when_debug_is_off(settings):
 
 def test_export_training_photos_writes_what_people_filed(tmp_path, photo_bytes):
     import csv
-
-    from PIL import Image
 
     bags, dresses = Category.objects.get(slug="bolsos"), Category.objects.get(slug="vestidos")
     by_person = make_product(photo_bytes, "bolso")

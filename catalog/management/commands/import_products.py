@@ -154,8 +154,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.WARNING(
                     _(
-                        "No --price was given, so the products are hidden from the store: give "
-                        "each its price and publish it in the admin."
+                        "Without a --price above 0, the products are hidden from the store: "
+                        "give each its price and publish it in the admin."
                     )
                 )
             )

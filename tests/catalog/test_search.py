@@ -1,0 +1,180 @@
+"""The customer's search, on the storefront (/buscar/?q=) and the API (?search=): every word,
+in any order, accents, case and Spanish/English plurals aside, category names included."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from catalog import search, selectors, services
+from catalog.cache import catalog_changed
+from catalog.models import Category, Product
+
+pytestmark = pytest.mark.django_db
+LIST = reverse("api:product-list")
+_serial = itertools.count(1)
+
+
+@pytest.fixture
+def make_row(db):
+    """A published product filed by the model, without a photo file: fast (as the API's tests)."""
+
+    def make(name: str, category: str, description: str = "", published: bool = True) -> Product:
+        n = next(_serial)
+        product = Product.objects.create(
+            name=name,
+            slug=f"busqueda-{n}",
+            description=description,
+            price=Decimal("10.00"),
+            image=f"products/test/{n}.jpg",
+            thumbnail=f"thumbnails/test/{n}.webp",
+            category=Category.objects.get(slug=category),
+            category_source=Product.CategorySource.MODEL,
+            classification_status=Product.Status.CLASSIFIED,
+            is_published=published,
+        )
+        catalog_changed()
+        return product
+
+    return make
+
+
+@pytest.fixture
+def shop(make_row) -> None:
+    """Imported products named after their files, a few named by a person, one hidden."""
+    make_row("IMG_0001", "pantalones")
+    make_row("IMG_0002", "botines")
+    make_row("IMG_0003", "jerseis")
+    make_row("Jersey de punto", "jerseis")
+    make_row("Vestido de verano rojo", "vestidos")
+    make_row("Rojo pasión", "vestidos")
+    make_row("Bolso rojo", "bolsos")
+    make_row("Camiseta de algodón", "camisetas")
+    make_row("IMG_0009", "abrigos", description="Abrigo largo con cinturón")
+    make_row("IMG_0010", "calzado")  # footwear the model could not tell apart
+    make_row("Pantalón oculto", "pantalones", published=False)
+
+
+def storefront(client, query: str) -> set[str]:
+    html = client.get("/buscar/", {"q": query}).content.decode()
+    return set(re.findall(r'class="card-link" href="/p/[^"]+/">([^<]+)</a>', html))
+
+
+def api(client, query: str) -> set[str]:
+    response = client.get(LIST, {"search": query})
+    assert response.status_code == 200, response.content
+    return {p["name"] for p in response.json()["results"]}
+
+
+@pytest.fixture(params=[storefront, api], ids=["storefront", "api"])
+def found(request, client, shop):
+    """query → the names of the products a customer finds, through each door."""
+    return lambda query: request.param(client, query)
+
+
+TROUSERS = {"IMG_0001"}
+FOOTWEAR = {"IMG_0002", "IMG_0010"}  # a sub-category also finds what is filed under its parent
+PULLOVERS = {"IMG_0003", "Jersey de punto"}
+DRESSES = {"Vestido de verano rojo", "Rojo pasión"}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # accents and case, both ways, and singular/plural against the category's name
+        *((q, TROUSERS) for q in ["pantalón", "pantalon", "PANTALÓN", "Pantalones", "pantalónes"]),
+        *((q, FOOTWEAR) for q in ["botín", "botin", "Botines", "BOTÍNES", "calzado"]),
+        *((q, PULLOVERS) for q in ["jersey", "jerséis", "jerseis", "Jerseys"]),
+        *((q, DRESSES) for q in ["vestido", "vestidos", "Vestidos", "dress", "dresses"]),
+        ("ankle boots", FOOTWEAR),
+        # in the name or description, accents aside
+        ("algodon", {"Camiseta de algodón"}),
+        ("ALGODÓN", {"Camiseta de algodón"}),
+        ("cinturon", {"IMG_0009"}),
+        ("pasion", {"Rojo pasión"}),
+        # every word, in any order, from the name and the category's name alike
+        ("rojo", {*DRESSES, "Bolso rojo"}),
+        ("vestido rojo", DRESSES),
+        ("rojo vestido", DRESSES),
+        ("vestidos rojos", DRESSES),
+        ("vestido de verano", {"Vestido de verano rojo"}),
+        ("camiseta algodón", {"Camiseta de algodón"}),
+        ("bolso vestido", set()),
+        # nothing matches: nothing found
+        ("zzz", set()),
+        ("pantalón zzz", set()),
+        ("???", set()),
+        # hidden from customers whatever they type
+        ("oculto", set()),
+    ],
+)
+def test_a_customer_finds(found, query, expected):
+    assert found(query) == expected
+
+
+def test_the_empty_search_behaves_as_before(client, shop):
+    page = client.get("/buscar/", {"q": "  "}).content.decode()
+    assert "Escribe lo que buscas" in page and storefront(client, "") == set()
+    visible = Product.objects.filter(is_published=True)
+    assert api(client, "") == set(visible.values_list("name", flat=True))
+    assert list(selectors.product_list(search="")) == list(selectors.product_list())
+
+
+def test_staff_search_includes_unpublished_products(shop):
+    staff = selectors.product_list(search="pantalon", published_only=False)
+    assert {p.name for p in staff} == {"IMG_0001", "Pantalón oculto"}
+
+
+def test_products_made_by_the_store_are_found(client, photo_bytes):
+    """Through the services, with a real photo, filed by a person."""
+    product = services.product_create(
+        name="IMG 2041",
+        image=SimpleUploadedFile("photo.jpg", photo_bytes, content_type="image/jpeg"),
+        price=Decimal("29.90"),
+        description="Corte recto, azul marino",
+        classify=False,
+    )
+    services.product_set_category(product=product, category=Category.objects.get(slug="pantalones"))
+    assert storefront(client, "pantalón azul") == {"IMG 2041"}
+    assert api(client, "Pantalones AZUL") == {"IMG 2041"}
+
+
+def test_queries_do_not_grow_with_words_or_products(client, shop, make_row):
+    with CaptureQueriesContext(connection) as one_word:
+        api(client, "vestido")
+    for i in range(20):
+        make_row(f"Vestido rojo {i}", "vestidos", description="De verano, de algodón")
+    with CaptureQueriesContext(connection) as many_words:
+        assert len(api(client, "vestidos rojos algodón verano")) == 20
+    assert len(many_words) == len(one_word)
+
+
+@pytest.mark.parametrize(
+    ("word", "text", "matches"),
+    [
+        ("pantalones", "Pantalón", True),
+        ("botín", "BOTINES", True),
+        ("jersey", "Jerséis", True),
+        ("jerséis", "jersey", True),
+        ("trajes", "Traje", True),
+        ("camisas", "Camisetas y tops", False),
+        ("t-shirt", "T-shirts & tops", True),
+        ("bolsa", "Bolsos", False),
+    ],
+)
+def test_one_expression_per_word(word, text, matches):
+    (folded,) = search.words(word)
+    assert bool(re.search(search.pattern(folded), text, re.IGNORECASE)) is matches
+
+
+def test_words_fold_and_drop_joining_words():
+    assert search.words("  Vestido DE verano, ¡ROJO! vestido") == ["vestido", "verano", "rojo"]
+    assert search.words("de") == ["de"]  # a query of joining words only keeps them
+    assert search.words("<b>?</b>") == ["b"]

@@ -54,6 +54,11 @@ admin.site.index_title = _("Store catalog")
 # the product list and the review queue lost their last columns behind it.
 admin.site.enable_nav_sidebar = False
 
+HIDDEN_WITHOUT_PRICE = _(
+    "Without a price above 0, a product is hidden from the store: give it its price and publish "
+    "it."
+)
+
 STATUS_COLOURS = {
     Product.Status.PENDING: "#6c757d",
     Product.Status.CLASSIFIED: "#198754",
@@ -233,6 +238,8 @@ class ProductAdminBase(ChangesCatalogOnDelete):
                 is_published=data.get("is_published", True),
             )
             _adopt(obj, created)
+            if getattr(form, "hidden_without_price", False):
+                self.message_user(request, HIDDEN_WITHOUT_PRICE, messages.WARNING)
         elif "category" in form.changed_data:
             # A person's choice; the service also saves the other fields edited in the form.
             services.product_set_category(product=obj, category=data.get("category"))
@@ -601,14 +608,7 @@ class ProductAdmin(ProductAdminBase):
                 messages.SUCCESS,
             )
             if not data.get("price") and data.get("is_published"):  # none, or 0
-                self.message_user(
-                    request,
-                    _(
-                        "Without a price above 0, they are hidden from the store: give each "
-                        "its price and publish it."
-                    ),
-                    messages.WARNING,
-                )
+                self.message_user(request, HIDDEN_WITHOUT_PRICE, messages.WARNING)
 
 
 @admin.register(ProductReview)

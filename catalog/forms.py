@@ -167,6 +167,16 @@ class ProductAddForm(forms.ModelForm):
         validated_photo(upload)  # raises ValidationError("the file is not an image …")
         return upload
 
+    def clean(self) -> dict:
+        """A price of 0 with "published" ticked saves the product hidden, as a bulk upload does,
+        rather than refusing the form: a refused form comes back without its photo. The admin
+        says so (``hidden_without_price``)."""
+        data = super().clean()
+        self.hidden_without_price = data.get("price") == 0 and bool(data.get("is_published"))
+        if self.hidden_without_price:
+            data["is_published"] = False
+        return data
+
 
 class ProductChangeForm(forms.ModelForm):
     """Editing a product: the photo and the model's outputs are shown, not edited."""

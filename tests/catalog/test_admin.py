@@ -22,6 +22,7 @@ from tests.photo_files import another_photo
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "admin:catalog_product_changelist"
+HIDDEN_WARNING = "Without a price above 0, a product is hidden from the store"
 REVIEW = "admin:catalog_productreview_changelist"
 
 
@@ -413,7 +414,7 @@ def test_bulk_upload_without_a_price_creates_them_hidden_and_says_so(admin_clien
     )
     product = Product.objects.get()
     assert product.price == 0 and not product.is_published  # nobody sees it at 0,00 €
-    assert "Without a price above 0, they are hidden from the store" in response.content.decode()
+    assert HIDDEN_WARNING in response.content.decode()
 
 
 def test_bulk_upload_at_a_price_of_0_creates_them_hidden_and_says_so(admin_client, photo_bytes):
@@ -423,7 +424,7 @@ def test_bulk_upload_at_a_price_of_0_creates_them_hidden_and_says_so(admin_clien
         follow=True,
     )
     assert not Product.objects.get().is_published
-    assert "Without a price above 0, they are hidden from the store" in response.content.decode()
+    assert HIDDEN_WARNING in response.content.decode()
 
 
 def test_bulk_upload_skips_photos_already_in_the_store_and_says_as_what(admin_client, photo_bytes):
@@ -460,6 +461,17 @@ def test_more_photos_than_the_server_takes_are_stopped_before_and_explained_afte
     response = admin_client.post(url, {"photos": too_many, "price": "5"})
     assert response.status_code == 400 and not Product.objects.exists()
     assert "elige menos a la vez" in response.content.decode()
+
+
+def test_adding_a_product_at_0_saves_it_hidden_rather_than_losing_its_photo(
+    admin_client, photo_bytes
+):
+    """Refusing the form would bring it back without the photo; bulk uploads do the same."""
+    data = {"image": upload(photo_bytes), "name": "Falda", "price": "0", "is_published": "on"}
+    response = admin_client.post(reverse("admin:catalog_product_add"), data, follow=True)
+    product = Product.objects.get()
+    assert product.price == 0 and not product.is_published and product.image
+    assert HIDDEN_WARNING in response.content.decode()
 
 
 def test_bulk_upload_without_photos_is_a_form_error(admin_client):

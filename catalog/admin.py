@@ -19,7 +19,7 @@ from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Case, CharField, Count, QuerySet, Value, When
 from django.forms import Form, ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -55,8 +55,7 @@ admin.site.index_title = _("Store catalog")
 admin.site.enable_nav_sidebar = False
 
 HIDDEN_WITHOUT_PRICE = _(
-    "Without a price above 0, a product is hidden from the store: give it its price and publish "
-    "it."
+    "Without a price above 0, a product is hidden from the store: give it its price and publish it."
 )
 
 STATUS_COLOURS = {
@@ -96,13 +95,24 @@ class PricedFilter(admin.SimpleListFilter):
 
 
 def _with_suggestion_names(queryset: QuerySet) -> QuerySet:
-    """Annotate the suggested category's names in the same query; ``Product.predicted_category``
-    would cost one query per row of the list."""
-    suggested = Category.objects.filter(classifier_label=OuterRef("predicted_label"))
-    return queryset.annotate(
-        suggested_name_es=Subquery(suggested.values("name_es")[:1]),
-        suggested_name_en=Subquery(suggested.values("name_en")[:1]),
+    """Annotate the names of the category each product's suggestion files it under, as
+    *Accept suggestion* would (``selectors.filing_categories``: Calzado for a sandal, whose
+    class the photos never taught apart from other shoes): the same for every row, so read
+    once per list, not once per row."""
+    labels = {label.index for label in selectors.served_labels()}
+    labels |= set(
+        Category.objects.exclude(classifier_label=None).values_list("classifier_label", flat=True)
     )
+    filing = selectors.filing_categories(labels)
+
+    def name(field: str) -> Case:
+        cases = [
+            When(predicted_label=label, then=Value(getattr(c, field)))
+            for label, c in filing.items()
+        ]
+        return Case(*cases, default=Value(None), output_field=CharField())
+
+    return queryset.annotate(suggested_name_es=name("name_es"), suggested_name_en=name("name_en"))
 
 
 class ChangesCatalogOnDelete(admin.ModelAdmin):
@@ -312,7 +322,8 @@ class ProductAdminBase(ChangesCatalogOnDelete):
         if hasattr(product, "suggested_name_es"):
             name = in_language(product.suggested_name_es, product.suggested_name_en)
         else:
-            category = product.predicted_category
+            label = product.predicted_label
+            category = selectors.filing_categories({label}).get(label)
             name = category.name if category else None
         return name or _label_text(product.predicted_label)
 

@@ -38,8 +38,9 @@ from catalog import selectors, services
 from catalog.api import serializers as s
 from catalog.api.permissions import IsStaffOrReadOnly, is_staff
 from catalog.api.throttles import ClassifyAnonThrottle, ClassifyThrottled
-from catalog.models import Category, Product
+from catalog.models import Category, Product, in_language
 from catalog.photos import photo_error_message, validated_photo
+from classifier.labels import label_for
 from classifier.predictor import ModelUnavailable
 
 logger = logging.getLogger(__name__)
@@ -63,6 +64,12 @@ LOCATION = OpenApiParameter(
 
 # GET /api/products/ parameters whose answers are cached (not search: free text).
 LIST_CACHED_PARAMS = frozenset({"category", "status", "ordering", "page", "page_size"})
+
+
+def class_name(label: int) -> str:
+    """The model's class in the caller's language ("Sombreros"), from the served card."""
+    found = label_for(selectors.served_labels(), label)
+    return in_language(found.name_es, found.name_en)
 
 
 def plain(data: Any) -> Any:
@@ -311,7 +318,9 @@ class ProductViewSet(GenericViewSet):
             401: UNAUTHENTICATED,
             403: FORBIDDEN,
             404: NOT_FOUND,
-            409: OpenApiResponse(description="The model has suggested no category yet."),
+            409: OpenApiResponse(
+                description="Not classified yet, or the suggested class has no category."
+            ),
         },
     )
     @action(
@@ -319,14 +328,23 @@ class ProductViewSet(GenericViewSet):
     )
     def accept_suggestion(self, request: Request, pk: str) -> Response:
         product = self.get_object()
-        if product.predicted_category is None:
+        label = product.predicted_label
+        if label is None:
             raise Conflict(
                 gettext(
-                    "The model has suggested no category for this product (classification is "
-                    "%(status)s); wait for the classification or choose one with "
-                    "POST /api/products/%(id)s/category/."
+                    "The model has not classified this product yet (%(status)s); wait for it, or "
+                    "choose a category with POST /api/products/%(id)s/category/."
                 )
-                % {"status": product.classification_status, "id": product.pk}
+                % {"status": product.get_classification_status_display(), "id": product.pk}
+            )
+        if selectors.filing_categories({label}).get(label) is None:
+            raise Conflict(
+                gettext(
+                    "The model suggests %(class)s, which has no category in the store; choose "
+                    "one with POST /api/products/%(id)s/category/, or create a category for "
+                    "that class."
+                )
+                % {"class": class_name(label), "id": product.pk}
             )
         return self.product_response(
             self.fresh(services.product_accept_suggestion(product=product))

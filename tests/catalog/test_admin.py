@@ -342,6 +342,18 @@ def test_review_queue_lists_only_products_waiting_for_a_person(admin_client, pho
     assert re.search(r"percha-status-failed.*?</span><div[^>]*>The photo file is missing.", html)
 
 
+def test_a_footwear_suggestion_is_named_where_accepting_it_files_it(admin_client, photo_bytes):
+    """The photos never taught sandal from boot, so the store files either under Calzado: the
+    suggestion column says so (it said "Sandals 97%" for a boot), the top 3 keep the classes."""
+    boot = predict(make_product(photo_bytes, name="Bota"), label=5, confidence=0.5)
+    calzado = Category.objects.get(slug="calzado")
+    html = admin_client.get(reverse(REVIEW)).content.decode()
+    assert f"<strong>{calzado.name_en}</strong> 50%" in html
+    assert "Sandals" in html  # the class, in the top 3
+    action(admin_client, REVIEW, "accept_suggestion", [boot])
+    assert Product.objects.get(pk=boot.pk).category == calzado
+
+
 def test_review_queue_set_category_through_an_intermediate_page(admin_client, photo_bytes):
     product = predict(make_product(photo_bytes), label=1, confidence=0.3)
     coats = Category.objects.get(slug="abrigos")

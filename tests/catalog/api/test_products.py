@@ -498,5 +498,23 @@ def test_accept_suggestion_without_one_is_409_and_says_what_to_do(token_client, 
 
     assert response.status_code == 409
     assert f"/api/products/{product.pk}/category/" in response.json()["detail"]
+    assert "not classified this product yet (pending)" in response.json()["detail"]
     product.refresh_from_db()
     assert product.category is None
+
+
+def test_accept_suggestion_of_a_class_without_a_category_is_409_and_names_it(
+    token_client, make_product
+):
+    """The model did suggest something: a class the store has no category for (a hat)."""
+    hat = SERVED_CLASSES - 1
+    Category.objects.filter(classifier_label=hat).delete()
+    product = make_product(
+        None, classification_status=Product.Status.NEEDS_REVIEW, predicted_label=hat
+    )
+    response = token_client.post(detail(product, "accept-suggestion"))
+    assert response.status_code == 409
+    detail_text = response.json()["detail"]
+    assert "which has no category in the store" in detail_text and "needs_review" not in detail_text
+    spanish = token_client.post(detail(product, "accept-suggestion"), HTTP_ACCEPT_LANGUAGE="es")
+    assert "no tiene categoría en la tienda" in spanish.json()["detail"]

@@ -16,6 +16,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.templatetags.admin_list import _boolean_icon
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -27,6 +28,7 @@ from django.urls import path, reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -92,6 +94,20 @@ class PricedFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.filter(price__lte=0)
         return queryset
+
+
+class ReviewReasonFilter(admin.SimpleListFilter):
+    """Why a product waits in the review queue: only the two statuses found there (the field's
+    own filter offered "pending" and "classified", which never match anything in it)."""
+
+    title = _("classification status")
+    parameter_name = "classification_status__exact"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return [(s.value, s.label) for s in (Product.Status.NEEDS_REVIEW, Product.Status.FAILED)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Product]) -> QuerySet[Product]:
+        return queryset.filter(classification_status=self.value()) if self.value() else queryset
 
 
 def _with_suggestion_names(queryset: QuerySet) -> QuerySet:
@@ -281,6 +297,14 @@ class ProductAdminBase(ChangesCatalogOnDelete):
             (product.thumbnail or product.image).url,
             product.name,
         )
+
+    @admin.display(description=_("in the store"), ordering="is_published")
+    def in_store(self, product: Product) -> str:
+        """Whether customers see it: published *and* filed. A published product waiting for
+        its category showed a green tick while no customer could see it."""
+        if product.is_published and product.category_id is None:
+            return format_html("<small>{}</small>", _("published, waiting for a category"))
+        return _boolean_icon(product.is_published)
 
     @admin.display(description=_("created"), ordering="created_at")
     def created(self, product: Product) -> str:
@@ -476,13 +500,41 @@ class ProductAdminBase(ChangesCatalogOnDelete):
 
     @admin.action(description=_("Publish"), permissions=["change"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
+        """Publish, and say why a selected product is still not in the store: it already was,
+        it has no price, or it waits for a category (a product shows once it is filed)."""
+        already = queryset.filter(is_published=True).count()
         count = services.products_set_published(products=queryset, published=True)
         self.message_user(
             request,
             ngettext("%(count)d product published.", "%(count)d products published.", count)
             % {"count": count},
-            messages.SUCCESS,
+            messages.SUCCESS if count else messages.INFO,
         )
+        if already:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d product was already published.",
+                    "%(count)d products were already published.",
+                    already,
+                )
+                % {"count": already},
+                messages.INFO,
+            )
+        unfiled = queryset.filter(is_published=True, category__isnull=True).count()
+        if unfiled:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d published product has no category yet, so customers do not see "
+                    "it: file it (Products to review).",
+                    "%(count)d published products have no category yet, so customers do not "
+                    "see them: file them (Products to review).",
+                    unfiled,
+                )
+                % {"count": unfiled},
+                messages.WARNING,
+            )
         unpriced = queryset.filter(price__lte=0).count()
         if unpriced:
             self.message_user(
@@ -518,7 +570,7 @@ class ProductAdmin(ProductAdminBase):
         "category_and_source",
         "status_badge",
         "suggestion",
-        "is_published",
+        "in_store",
         "created",
     ]
     list_display_links = ["thumbnail_tag", "name"]
@@ -543,7 +595,11 @@ class ProductAdmin(ProductAdminBase):
         return urls + super().get_urls()  # before "<path:object_id>/", which would match it
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
-        extra_context = {**(extra_context or {}), "review_count": selectors.review_queue().count()}
+        extra_context = {
+            "title": capfirst(self.opts.verbose_name_plural),  # not "Select product to change"
+            **(extra_context or {}),
+            "review_count": selectors.review_queue().count(),
+        }
         return super().changelist_view(request, extra_context)
 
     def bulk_upload_view(self, request: HttpRequest) -> HttpResponse:
@@ -635,7 +691,7 @@ class ProductReviewAdmin(ProductAdminBase):
         "created",
     ]
     list_display_links = ["large_thumbnail", "name"]
-    list_filter = ["classification_status"]
+    list_filter = [ReviewReasonFilter]
     ordering = ["created_at", "id"]
     actions = ["accept_suggestion", "set_category", "reclassify"]
 
@@ -649,6 +705,11 @@ class ProductReviewAdmin(ProductAdminBase):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # products are added in the product list; they come here by themselves
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        # "Products to review", not Django's "Select product to review to change"
+        title = capfirst(self.opts.verbose_name_plural)
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
 
     @admin.display(description=_("classification status"), ordering="classification_status")
     def status_and_error(self, product: Product) -> str:

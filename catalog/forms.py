@@ -267,4 +267,6 @@ class BulkUploadForm(forms.Form):
 class SetCategoryForm(forms.Form):
     """The intermediate page of the "Set category" action."""
 
-    category = CategoryChoiceField(label=capfirst(_("category")), empty_label=None)
+    # no category chosen in advance: "Camisetas y tops", preselected, was one click from filing
+    # a whole selection there by mistake
+    category = CategoryChoiceField(label=capfirst(_("category")))

@@ -321,6 +321,17 @@ def test_publish_and_unpublish_actions(admin_client, photo_bytes):
     assert not product.is_published
 
 
+def test_publishing_says_why_a_product_is_still_not_in_the_store(admin_client, photo_bytes):
+    """It said "0 products published." and nothing else when the selection was already
+    published but waiting for a category; the list showed them with a green tick."""
+    waiting = predict(make_product(photo_bytes, name="Dudoso"), label=1, confidence=0.3)
+    assert waiting.is_published and waiting.category is None
+    html = action(admin_client, CHANGELIST, "publish", [waiting]).content.decode()
+    assert "0 products published." in html and "1 product was already published." in html
+    assert "1 published product has no category yet, so customers do not see it" in html
+    assert "published, waiting for a category" in html  # its column in the list
+
+
 def test_review_queue_lists_only_products_waiting_for_a_person(admin_client, photo_bytes):
     review = predict(make_product(photo_bytes, name="Dudoso"), label=1, confidence=0.3)
     failed = services.product_mark_failed(
@@ -335,6 +346,11 @@ def test_review_queue_lists_only_products_waiting_for_a_person(admin_client, pho
     assert classified.pk not in shown and pending.pk not in shown
     html = response.content.decode()
     assert review.thumbnail.url in html
+    assert "<h1>Products to review</h1>" in html
+    filters = response.context["cl"].filter_specs[0].lookup_choices
+    assert [value for value, _ in filters] == ["needs_review", "failed"]
+    failed_only = admin_client.get(reverse(REVIEW), {"classification_status__exact": "failed"})
+    assert {p.pk for p in failed_only.context["cl"].result_list} == {failed.pk}
     change = admin_client.get(reverse("admin:catalog_productreview_change", args=[review.pk]))
     assert change.status_code == 200 and review.image.url in change.content.decode()
     assert "30%" in html  # the suggestion's confidence
@@ -359,6 +375,11 @@ def test_review_queue_set_category_through_an_intermediate_page(admin_client, ph
     coats = Category.objects.get(slug="abrigos")
     page = action(admin_client, REVIEW, "set_category", [product])
     assert page.status_code == 200 and "Set the category" in page.content.decode()
+    assert re.search(r'<option value="" selected>', page.content.decode())  # nothing preselected
+    unchosen = action(admin_client, REVIEW, "set_category", [product], apply="1", category="")
+    assert "This field is required" in unchosen.content.decode()
+    product.refresh_from_db()
+    assert product.category is None
     action(admin_client, REVIEW, "set_category", [product], apply="1", category=coats.pk)
     product.refresh_from_db()
     assert product.category == coats

@@ -32,9 +32,10 @@ def money(amount: Decimal | None) -> str:
 def stocked(categories: list[Category]) -> list[Category]:
     """The categories (nodes of the cached tree, with their counts) that have something to show.
 
-    A sub-category link to an empty page sends a customer away from products: footwear the
-    model files goes under Calzado itself (a card group), so Sandalias, Zapatillas and Botines
-    stay empty unless a person files there, while Calzado holds every shoe."""
+    A link to an empty page sends a customer away from products: a shop that sells no bags
+    showed "Bolsos, 0 productos" on its home page and menu, and footwear the model files goes
+    under Calzado itself (a card group), so Sandalias, Zapatillas and Botines stay empty unless
+    a person files there. Their pages stay reachable by their address."""
     return [category for category in categories if category.product_count]
 
 

@@ -86,7 +86,9 @@ def test_home_lists_categories_with_counts_samples_and_newest(client, make_produ
     assert tree["pantalones"].product_count == 1 and tree["bolsos"].product_count == 0
     html = response.content.decode()
     assert 'href="/c/calzado/"' in html and "Calzado" in html
-    assert "2 productos" in html and "1 producto" in html and "0 productos" in html
+    assert "2 productos" in html and "1 producto" in html
+    # a category with nothing to show is neither a card nor in the menu: it led to an empty page
+    assert "0 productos" not in html and 'href="/c/bolsos/"' not in html
     # the sample of "Calzado" is the newest product of its sub-categories
     assert tree["calzado"].sample.name == "Sandalia plana"
     assert tree["pantalones"].sample == trousers and tree["bolsos"].sample is None
@@ -286,11 +288,18 @@ def test_empty_search_shows_a_hint_and_no_match_says_so(client, make_product):
     assert "Ningún producto coincide con «&lt;b&gt;zzz&lt;/b&gt;»" in none  # escaped
 
 
+def test_an_empty_store_shows_no_categories_and_says_so(client, db):
+    html = client.get("/").content.decode()
+    assert "Todavía no hay productos en la tienda." in html
+    assert 'id="categories-heading"' not in html and 'href="/c/' not in html
+
+
 # Languages ----------------------------------------------------------------------------------
 
 
 def test_spanish_by_default(client, make_product):
     product = make_product(price="19.90")
+    make_product("Sandalia", "sandalias")
     html = client.get("/").content.decode()
     assert '<html lang="es">' in html
     assert "Categorías" in html and "Calzado" in html and "Footwear" not in html
@@ -299,6 +308,7 @@ def test_spanish_by_default(client, make_product):
 
 def test_english_after_switching_language(client, make_product):
     product = make_product(price="19.90")
+    make_product("Sandalia", "sandalias")
 
     switched = client.post("/i18n/setlang/", {"language": "en", "next": "/c/calzado/"})
 

@@ -82,6 +82,10 @@ class Product(models.Model):
     )
     image = models.ImageField(_("photo"), upload_to="products/%Y/%m/")
     thumbnail = models.ImageField(_("thumbnail"), upload_to="thumbnails/%Y/%m/", blank=True)
+    # blank where the original is small enough to show as it is (catalog.photos.make_display)
+    display = models.ImageField(
+        _("photo for the product page"), upload_to="display/%Y/%m/", blank=True
+    )
     # SHA-256 of the photo's bytes: an import run again skips the photos it already made
     photo_sha256 = models.CharField(
         _("photo digest"), max_length=64, blank=True, db_index=True, editable=False

@@ -33,7 +33,7 @@ from django.utils.text import slugify
 from catalog import selectors
 from catalog.cache import catalog_changed
 from catalog.models import Category, Product
-from catalog.photos import make_thumbnail, photo_digest, validated_photo
+from catalog.photos import make_display, make_thumbnail, photo_digest, validated_photo
 from classifier import predictor
 from classifier.labels import Label
 
@@ -97,6 +97,8 @@ def product_create(
     )
     product.image.save(photo.name, photo, save=False)
     product.thumbnail.save(thumbnail.name, thumbnail, save=False)
+    if (display := make_display(data)) is not None:
+        product.display.save(display.name, display, save=False)
     product.full_clean()
     _save_with_a_free_slug(product)
     catalog_changed()

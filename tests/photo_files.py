@@ -28,6 +28,14 @@ def another_photo(photo: bytes, quality: int) -> bytes:
     return encode(Image.open(io.BytesIO(photo)), "JPEG", quality=quality)
 
 
+def large_photo(photo: bytes, side: int = 3000) -> bytes:
+    """The garment as a phone would photograph it: ``side`` pixels on its long side."""
+    image = Image.open(io.BytesIO(photo))
+    scale = side / max(image.size)
+    resized = image.resize((round(image.width * scale), round(image.height * scale)))
+    return encode(resized, "JPEG", quality=90)
+
+
 def png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 

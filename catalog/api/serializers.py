@@ -198,6 +198,12 @@ class ProductSerializer(StaffOnlyFieldsMixin, serializers.ModelSerializer):
     thumbnail = serializers.ImageField(
         read_only=True, allow_null=True, help_text="URL of a WebP at most 480 px a side."
     )
+    display = serializers.ImageField(
+        read_only=True,
+        allow_null=True,
+        help_text="URL of a WebP at most 1200 px a side, for a product page; null where the "
+        "original photo is no larger (show image).",
+    )
     category = CategoryBriefSerializer(read_only=True, allow_null=True)
     category_source = serializers.ChoiceField(
         choices=Product.CategorySource.choices,
@@ -221,6 +227,7 @@ class ProductSerializer(StaffOnlyFieldsMixin, serializers.ModelSerializer):
             "price",
             "image",
             "thumbnail",
+            "display",
             "category",
             "category_source",
             "predicted_label",

@@ -7,11 +7,28 @@ import importlib
 
 import pytest
 from django.apps import apps
+from PIL import Image
 
 from catalog.models import Product
 from tests.catalog.factories import make_product
+from tests.photo_files import large_photo
 
 pytestmark = pytest.mark.django_db
+
+
+def test_large_photos_stored_before_get_a_copy_for_the_product_page(photo_bytes):
+    migration = importlib.import_module("catalog.migrations.0006_product_display")
+    large = make_product(large_photo(photo_bytes), name="Grande")
+    small = make_product(photo_bytes, name="Pequeña")
+    gone = make_product(large_photo(photo_bytes), name="Sin foto")
+    Product.objects.update(display="")  # as they were before the migration
+    gone.image.delete(save=False)
+
+    migration.make_display_photos(apps, None)
+
+    large, small, gone = (Product.objects.get(pk=p.pk) for p in (large, small, gone))
+    assert large.display.name.endswith(".webp") and max(Image.open(large.display).size) == 1200
+    assert small.display.name == "" and gone.display.name == ""
 
 
 def test_products_stored_before_the_digest_get_their_photos_digest(photo_bytes):

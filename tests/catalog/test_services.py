@@ -14,12 +14,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
+from PIL import Image
 
 from catalog import services
 from catalog.models import Category, Product
 from classifier import predictor
 from tests.conftest import SERVED_CLASSES
 from tests.on_commit import tasks
+from tests.photo_files import large_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +52,17 @@ def test_create_saves_pending_and_classifies_after_commit(
     assert product.classification_status in (Product.Status.CLASSIFIED, Product.Status.NEEDS_REVIEW)
     assert product.predicted_label is not None and len(product.probabilities) == SERVED_CLASSES
     assert product.model_version
+
+
+def test_a_large_photo_gets_a_smaller_copy_for_the_product_page(photo_bytes):
+    """A phone's 12 MP photo weighs megabytes; the product page shows a WebP of 1200 px at
+    most. A photo already that small has none: it is shown as it is."""
+    large = make_product(large_photo(photo_bytes, side=4000), name="Grande")
+    small = make_product(photo_bytes, name="Pequeña")
+    with Image.open(large.display) as display:
+        assert display.format == "WEBP" and max(display.size) == 1200
+    assert large.display.size < large.image.size / 5
+    assert not small.display
 
 
 def test_stored_name_never_comes_from_the_client(photo_bytes):

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from catalog import services
 from catalog.models import Category, Product
 from tests.conftest import ROOT
+from tests.photo_files import large_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -221,6 +222,18 @@ def test_product_page_shows_photo_price_description_and_category(client, make_pr
     assert "1\xa0234,50 €" in html
     assert "<p>Piel.<br>Hecha a mano.</p>" in html
     assert 'href="/c/sandalias/"' in html and 'href="/c/calzado/"' in html  # link + breadcrumb
+
+
+def test_product_page_shows_a_large_photo_as_its_smaller_copy(client, photo_bytes):
+    product = services.product_create(
+        name="Abrigo largo",
+        image=SimpleUploadedFile("a.jpg", large_photo(photo_bytes), content_type="image/jpeg"),
+        price=Decimal("90"),
+        category=Category.objects.get(slug="abrigos"),
+    )
+    html = client.get(product.get_absolute_url()).content.decode()
+    assert product.display and f'src="{product.display.url}"' in html
+    assert product.image.url not in html
 
 
 def test_hidden_products_never_appear_to_customers(client, admin_client, make_product):

@@ -160,6 +160,20 @@ def test_empty_category_is_friendly(client):
     assert "Todavía no hay productos en esta categoría." in response.content.decode()
 
 
+def test_the_pages_django_renders_without_a_request_are_whole(rf):
+    """500 and 400 pages: no request, no database; both languages, a way back to the store."""
+    from django.views.defaults import bad_request, server_error
+
+    for view, status, spanish in [
+        (server_error, 500, "Algo ha fallado"),
+        (lambda request: bad_request(request, None), 400, "elige menos a la vez"),
+    ]:
+        response = view(rf.get("/"))
+        html = response.content.decode()
+        assert response.status_code == status and spanish in html and 'lang="en"' in html
+        assert 'href="/"' in html and "{%" not in html
+
+
 def test_unknown_category_is_404(client):
     assert client.get("/c/no-existe/").status_code == 404
 

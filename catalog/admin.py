@@ -56,6 +56,8 @@ admin.site.index_title = _("Store catalog")
 # the product list and the review queue lost their last columns behind it.
 admin.site.enable_nav_sidebar = False
 
+MAX_NAMED_COPIES = 5  # a retried upload of dozens: the first few by name, then a count
+
 HIDDEN_WITHOUT_PRICE = _(
     "Without a price above 0, a product is hidden from the store: give it its price and publish it."
 )
@@ -628,20 +630,13 @@ class ProductAdmin(ProductAdminBase):
         already in the store is skipped, as ``import_products`` skips it: a retried upload must
         not put every garment on sale twice."""
         created: list[Product] = []
+        copies: list[str] = []  # "IMG_1.jpg (“Falda plisada”)": one message for them all
         digests = {upload: _digest(upload) for upload in data["photos"]}
         owners = selectors.products_by_photo(digests.values())
         with transaction.atomic():
             for upload in data["photos"]:
                 if (owner := owners.get(digests[upload])) is not None:
-                    self.message_user(
-                        request,
-                        _(
-                            "Skipped %(file)s: the same photo is already in the store, as "
-                            "“%(name)s”."
-                        )
-                        % {"file": upload.name, "name": owner},
-                        messages.WARNING,
-                    )
+                    copies.append(f"{upload.name} (“{owner}”)")
                     continue
                 try:
                     product = services.product_create(
@@ -663,6 +658,23 @@ class ProductAdmin(ProductAdminBase):
                 owners[digests[upload]] = product.name  # the same photo twice in one upload
                 self.log_addition(request, product, [{"added": {}}])
             services.products_queue_classification(product_ids=[p.pk for p in created])
+        if copies:
+            shown = ", ".join(copies[:MAX_NAMED_COPIES])
+            if len(copies) > MAX_NAMED_COPIES:
+                more = len(copies) - MAX_NAMED_COPIES
+                shown += " " + ngettext("and %(count)d more", "and %(count)d more", more) % {
+                    "count": more
+                }
+            self.message_user(
+                request,
+                ngettext(
+                    "Skipped %(count)d photo already in the store: %(files)s.",
+                    "Skipped %(count)d photos already in the store: %(files)s.",
+                    len(copies),
+                )
+                % {"count": len(copies), "files": shown},
+                messages.WARNING,
+            )
         if created:
             self.message_user(
                 request,

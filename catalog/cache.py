@@ -99,9 +99,8 @@ def cacheable_query(query: QueryDict, allowed: Collection[str]) -> bool:
     if any(len(query.getlist(name)) > 1 or len(query[name]) > 100 for name in query):
         return False
     page, page_size = query.get("page", ""), query.get("page_size", "")
-    return (
-        len(page) <= 6
-        and (page == "" or page.isdigit())
-        and len(page_size) <= 3
-        and (page_size == "" or page_size.isdigit())
-    )
+    return _number_or_empty(page, 6) and _number_or_empty(page_size, 3)
+
+
+def _number_or_empty(text: str, most_digits: int) -> bool:
+    return text == "" or (len(text) <= most_digits and text.isascii() and text.isdigit())

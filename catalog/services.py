@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from decimal import Decimal
@@ -62,6 +63,13 @@ def _save_with_a_free_slug(product: Product, attempts: int = 5) -> None:
             product.slug = f"{product.slug[:200]}-{get_random_string(6, 'abcdefghjkmnpqrstuvwxyz')}"
 
 
+def shop_text(text: str) -> str:
+    """Text as the store keeps it: composed Unicode (NFC). A name made from a macOS file name
+    spells "ó" as "o" plus a combining accent, which neither a search for "pantalón" nor one for
+    "pantalon" found."""
+    return unicodedata.normalize("NFC", text)
+
+
 def product_create(
     *,
     name: str,
@@ -86,9 +94,9 @@ def product_create(
     thumbnail = make_thumbnail(data)
     photo.seek(0)
     product = Product(
-        name=name.strip(),
+        name=shop_text(name).strip(),
         slug=_unique_slug(name),
-        description=description,
+        description=shop_text(description),
         price=price,
         category=category,
         category_source=Product.CategorySource.PERSON if category else "",
@@ -117,7 +125,9 @@ def product_update(*, product: Product, data: Mapping[str, Any]) -> Product:
     if unknown:
         raise ValueError(f"product_update cannot change {sorted(unknown)}")
     for field, value in data.items():
-        setattr(product, field, value.strip() if field == "name" else value)
+        if field in ("name", "description"):
+            value = shop_text(value).strip() if field == "name" else shop_text(value)
+        setattr(product, field, value)
     product.full_clean()
     product.save(update_fields=[*data, "updated_at"])
     catalog_changed()
@@ -259,10 +269,14 @@ def _record_prediction(
 
 
 def product_mark_failed(*, product: Product, error: str) -> Product:
-    """The photo cannot be classified (unreadable, missing): keep the product, say why."""
+    """The photo cannot be classified (unreadable, missing): keep the product, say why. An
+    earlier answer is dropped: the review queue showed it as the suggestion of a photo that
+    is gone, and *Accept suggestion* would have filed by it."""
     product.classification_status = Product.Status.FAILED
     product.classification_error = error
-    product.save(update_fields=["classification_status", "classification_error", "updated_at"])
+    product.predicted_label = product.confidence = product.probabilities = None
+    fields = ["classification_status", "classification_error", "predicted_label", "confidence"]
+    product.save(update_fields=[*fields, "probabilities", "updated_at"])
     catalog_changed()  # the API lists the status
     return product
 

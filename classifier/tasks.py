@@ -14,6 +14,8 @@ import logging
 from celery import shared_task
 from django.conf import settings
 from django.db import DatabaseError
+from django.utils import translation
+from django.utils.translation import gettext
 from kombu.exceptions import ChannelError
 
 import classifier
@@ -49,12 +51,7 @@ def classify_products(self, product_ids: list[int]) -> dict:
             inputs.append(classifier.preprocess.to_model_input(data, percha["MAX_IMAGE_PIXELS"]))
             ready.append(product)
         except (FileNotFoundError, ValueError) as exc:  # ValueError: UnreadableImage and kin
-            reason = (
-                str(exc)
-                if isinstance(exc, classifier.UnreadableImage)
-                else (f"the photo file could not be read ({exc})")
-            )
-            services.product_mark_failed(product=product, error=reason)
+            services.product_mark_failed(product=product, error=failure_reason(exc))
             outcome["failed"] += 1
     results = classifier.classify_inputs(inputs, percha["MODEL_PATH"])
     written = services.products_apply_predictions(
@@ -64,6 +61,19 @@ def classify_products(self, product_ids: list[int]) -> dict:
     outcome["skipped"] += len(ready) - written  # deleted, or another delivery got there first
     outcome["skipped"] += len(product_ids) - len(pending)
     return outcome
+
+
+def failure_reason(exc: Exception) -> str:
+    """Why a stored photo cannot be classified, in the shop's language: the admin's review
+    queue shows it as it is (it showed the English message in the Spanish admin)."""
+    from catalog.photos import photo_error_message
+
+    with translation.override(settings.LANGUAGE_CODE):
+        if isinstance(exc, classifier.UnreadableImage):
+            return photo_error_message(exc)
+        if isinstance(exc, FileNotFoundError):
+            return gettext("the photo file is no longer in the storage")
+        return gettext("the photo file could not be read (%(error)s)") % {"error": exc}
 
 
 @shared_task

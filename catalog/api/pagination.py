@@ -25,7 +25,8 @@ class PageNumbers(PageNumberPagination):
         asked = request.query_params.get(self.page_size_query_param, "")
         if asked == "":
             return self.page_size
-        if not (asked.isdigit() and 1 <= int(asked) <= self.max_page_size):
+        # isascii: "²" and "①" are digits to str.isdigit, not to int()
+        if not (asked.isascii() and asked.isdigit() and 1 <= int(asked) <= self.max_page_size):
             message = gettext("Ask for 1 to %(most)s products a page; '%(asked)s' is not.")
             detail = message % {"most": self.max_page_size, "asked": asked}
             raise ValidationError({self.page_size_query_param: [detail]})

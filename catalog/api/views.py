@@ -329,6 +329,14 @@ class ProductViewSet(GenericViewSet):
     def accept_suggestion(self, request: Request, pk: str) -> Response:
         product = self.get_object()
         label = product.predicted_label
+        if product.classification_status == Product.Status.FAILED:
+            raise Conflict(
+                gettext(
+                    "The model could not read this product's photo (%(reason)s); choose a "
+                    "category with POST /api/products/%(id)s/category/."
+                )
+                % {"reason": product.classification_error, "id": product.pk}
+            )
         if label is None:
             raise Conflict(
                 gettext(

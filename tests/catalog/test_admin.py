@@ -471,9 +471,17 @@ def test_bulk_upload_skips_photos_already_in_the_store_and_says_as_what(admin_cl
     response = admin_client.post(url, {"photos": photos, "price": "9"}, follow=True)
     html = response.content.decode()
     assert Product.objects.count() == 2 and Product.objects.filter(name="IMG 2").exists()
-    assert "Skipped IMG_1.jpg: the same photo is already in the store, as “Falda plisada”." in html
-    assert "Skipped IMG_2_copia.jpg" in html and "as “IMG 2”" in html
+    skipped = "Skipped 2 photos already in the store: IMG_1.jpg (“Falda plisada”), "
+    assert skipped + "IMG_2_copia.jpg (“IMG 2”)." in html
     assert "Created 1 product" in html
+
+    # a retried upload of dozens: one message, the first few by name
+    again = [upload(another_photo(photo_bytes, 60 + i), f"foto_{i}.jpg") for i in range(8)]
+    admin_client.post(url, {"photos": again, "price": "9"})
+    retried = [upload(another_photo(photo_bytes, 60 + i), f"foto_{i}.jpg") for i in range(8)]
+    html = admin_client.post(url, {"photos": retried, "price": "9"}, follow=True).content.decode()
+    assert html.count("already in the store") == 1
+    assert "Skipped 8 photos already in the store: foto_0.jpg" in html and "and 3 more." in html
 
 
 def test_more_photos_than_the_server_takes_are_stopped_before_and_explained_after(

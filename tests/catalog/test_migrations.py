@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import unicodedata
 
 import pytest
 from django.apps import apps
@@ -29,6 +30,19 @@ def test_large_photos_stored_before_get_a_copy_for_the_product_page(photo_bytes)
     large, small, gone = (Product.objects.get(pk=p.pk) for p in (large, small, gone))
     assert large.display.name.endswith(".webp") and max(Image.open(large.display).size) == 1200
     assert small.display.name == "" and gone.display.name == ""
+
+
+def test_names_from_macos_file_names_are_composed(photo_bytes):
+    migration = importlib.import_module("catalog.migrations.0007_product_names_composed")
+    product = make_product(photo_bytes, name="Pantalón")
+    decomposed = unicodedata.normalize("NFD", "Pantalón chándal")
+    Product.objects.filter(pk=product.pk).update(name=decomposed, description=decomposed)
+
+    migration.compose_texts(apps, None)
+
+    product.refresh_from_db()
+    assert product.name == product.description == "Pantalón chándal"
+    assert len(product.name) == len("Pantalón chándal")
 
 
 def test_products_stored_before_the_digest_get_their_photos_digest(photo_bytes):

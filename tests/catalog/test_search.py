@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 from decimal import Decimal
 
 import pytest
@@ -15,6 +16,7 @@ from django.urls import reverse
 
 from catalog import search, selectors, services
 from catalog.cache import catalog_changed
+from catalog.forms import product_name_from_filename
 from catalog.models import Category, Product
 
 pytestmark = pytest.mark.django_db
@@ -60,6 +62,24 @@ def shop(make_row) -> None:
     make_row("IMG_0009", "abrigos", description="Abrigo largo con cinturón")
     make_row("IMG_0010", "calzado")  # footwear the model could not tell apart
     make_row("Pantalón oculto", "pantalones", published=False)
+
+
+def test_a_name_from_a_macos_file_name_is_found_with_or_without_its_accents(client, photo_bytes):
+    """macOS spells file names decomposed ("o" + a combining accent); the store composes them."""
+    name = unicodedata.normalize("NFD", "pantalón_chándal_gris.jpg")
+    product = services.product_create(
+        name=product_name_from_filename(name),
+        image=SimpleUploadedFile(name, photo_bytes, content_type="image/jpeg"),
+        price=Decimal("25"),
+        category=Category.objects.get(slug="pantalones"),
+    )
+    assert product.name == "Pantalón chándal gris"
+    for query in ("chándal", "chandal", unicodedata.normalize("NFD", "chándal")):
+        assert storefront(client, query) == {"Pantalón chándal gris"}, query
+    services.product_update(
+        product=product, data={"name": unicodedata.normalize("NFD", "Chaquetón")}
+    )
+    assert storefront(client, "chaquetón") == {"Chaquetón"}
 
 
 def storefront(client, query: str) -> set[str]:

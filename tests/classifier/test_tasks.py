@@ -44,15 +44,18 @@ def test_unreadable_photo_fails_at_once_with_the_reason_kept(product):
     product.refresh_from_db()
     assert result.successful()  # no retry for a photo that will never be readable
     assert product.classification_status == Product.Status.FAILED
-    assert "not an image" in product.classification_error
+    assert "no es una imagen" in product.classification_error  # the shop's language
 
 
-def test_missing_photo_fails_without_retry(product):
+def test_missing_photo_fails_without_retry_and_drops_the_earlier_answer(product):
+    product.predicted_label, product.confidence, product.probabilities = 3, 0.4, [0.1] * 10
+    product.save()  # an answer from before the photo went missing
     product.image.storage.delete(product.image.name)
     tasks.classify_products.apply(args=[[product.pk]]).get()
     product.refresh_from_db()
     assert product.classification_status == Product.Status.FAILED
-    assert "could not be read" in product.classification_error
+    assert product.classification_error == "el archivo de la foto ya no está en el almacenamiento"
+    assert (product.predicted_label, product.confidence, product.probabilities) == (None,) * 3
 
 
 def test_missing_model_is_retried_and_the_product_waits_pending(product, settings, tmp_path):

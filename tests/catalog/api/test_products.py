@@ -275,7 +275,7 @@ def test_page_size_is_the_callers_choice_up_to_a_limit(anon_client, make_product
     assert len(first["results"]) == 3 and first["count"] == 7
     assert "page_size=3" in first["next"] and len(second["results"]) == 3
     assert len(anon_client.get(LIST).json()["results"]) == 7  # not the cached page of 3
-    for wrong in ("0", "101", "many"):
+    for wrong in ("0", "101", "many", "²", "①", "2.5"):
         response = anon_client.get(LIST, {"page_size": wrong})
         assert response.status_code == 400 and "page_size" in response.json(), wrong
     assert anon_client.get(LIST, {"page_size": 101}).json() == {
@@ -501,6 +501,19 @@ def test_accept_suggestion_without_one_is_409_and_says_what_to_do(token_client, 
     assert "not classified this product yet (pending)" in response.json()["detail"]
     product.refresh_from_db()
     assert product.category is None
+
+
+def test_accept_suggestion_of_a_failed_product_is_409_and_says_why(token_client, make_product):
+    product = make_product(
+        None,
+        classification_status=Product.Status.FAILED,
+        classification_error="the file is empty; upload a JPEG, PNG or WebP photo",
+    )
+    response = token_client.post(detail(product, "accept-suggestion"))
+    assert response.status_code == 409
+    assert response.json()["detail"].startswith(
+        "The model could not read this product's photo (the file is empty;"
+    )
 
 
 def test_accept_suggestion_of_a_class_without_a_category_is_409_and_names_it(

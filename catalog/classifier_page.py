@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from catalog import cache as catalog_cache
 from catalog import selectors
 from catalog.models import Category, in_language
 from classifier.preprocess import MESSAGES
@@ -26,22 +27,39 @@ def _class_names(with_links: bool) -> list[dict]:
         else {}
     )
     filing = selectors.filing_categories(label.index for label in labels) if with_links else {}
+    stocked = _stocked_category_ids() if with_links else set()
+
+    def url(category: Category | None) -> str:
+        # a link to an empty category page would lead a customer away from any product
+        return category.get_absolute_url() if category and category.pk in stocked else ""
+
     classes = []
     for label in labels:
         category = own.get(label.index)
         entry = {
             "index": label.index,
             "name": category.name if category else in_language(label.name_es, label.name_en),
-            "url": category.get_absolute_url() if category else "",
+            "url": url(category),
             # the store would file a confident answer (a category exists for the class; for
             # the static copy, the card names one)
             "filed": category is not None if with_links else bool(label.slug),
         }
         filed_as = filing.get(label.index)
         if filed_as is not None and filed_as != category:
-            entry["filedAs"] = {"name": filed_as.name, "url": filed_as.get_absolute_url()}
+            entry["filedAs"] = {"name": filed_as.name, "url": url(filed_as)}
         classes.append(entry)
     return classes
+
+
+def _stocked_category_ids() -> set[int]:
+    """Categories with published products, from the cached tree (no query when it is warm)."""
+    stocked, nodes = set(), list(catalog_cache.category_tree())
+    while nodes:
+        node = nodes.pop()
+        nodes.extend(node.subcategories)
+        if node.product_count:
+            stocked.add(node.pk)
+    return stocked
 
 
 def page_messages() -> dict[str, str]:

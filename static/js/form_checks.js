@@ -1,9 +1,11 @@
-// The admin's forms carry `novalidate`, so a mistyped price ("10 €") or too many photos went to
-// the server, whose refusal came back without the photos chosen in the form (no page may fill a
-// file input; more photos than the server takes even got a bare "Bad Request"). Before the form
-// leaves, check what the inputs say they accept: a pattern (catalog.forms.PriceInput) and a most
-// number of files (catalog.forms.MultipleFileInput), and keep the form as it is when one is
-// wrong. The server still checks everything.
+// The admin's forms carry `novalidate`, so a form the browser could have refused (a name left
+// empty, a price like "10 €", more photos than the server takes) went to the server, whose
+// refusal came back without the photos chosen in it: no page may fill a file input, and more
+// photos than the server takes even got a bare "Bad Request". When a form leaves with photos
+// chosen, check first what its inputs say they need (required, a pattern:
+// catalog.forms.PriceInput, a most number of files: catalog.forms.MultipleFileInput) and keep
+// the form as it is when one is wrong. Without photos nothing is lost, and the server's own
+// messages stand. The server still checks everything.
 function tooManyFiles(input) {
   const most = Number(input.dataset.maxFiles);
   const wrong = input.files.length > most;
@@ -13,13 +15,12 @@ function tooManyFiles(input) {
 
 document.addEventListener("submit", (event) => {
   const form = event.target;
-  const files = [...form.querySelectorAll("input[type=file][data-max-files]")];
-  const wrong =
-    files.find(tooManyFiles) ||
-    [...form.querySelectorAll("input[pattern]")].find((input) => !input.checkValidity());
-  if (wrong) {
+  const chosen = [...form.querySelectorAll("input[type=file]")].some((input) => input.files.length);
+  if (!chosen) return;
+  form.querySelectorAll("input[type=file][data-max-files]").forEach(tooManyFiles);
+  if (!form.checkValidity()) {
     event.preventDefault();
-    wrong.reportValidity();
+    form.reportValidity();
   }
 });
 

@@ -82,6 +82,15 @@ def test_the_product_form_guesses_the_category_as_soon_as_a_photo_is_chosen(
     assert re.search(r"\d\s%\)", preview.text), preview.text  # "(97 %)": Spanish, as the page
     save_screenshot(chromium, "admin-product-form")
 
+    # a form the server would refuse (no name) leaves the browser with its photo: it does not
+    chromium.find_element(By.ID, "id_price").send_keys("5")
+    chromium.find_element(By.CSS_SELECTOR, "#product_form [type=submit][name=_save]").click()
+    assert not Product.objects.exists()
+    name = chromium.find_element(By.ID, "id_name")
+    assert chromium.execute_script("return arguments[0].validity.valueMissing", name)
+    image = chromium.find_element(By.ID, "id_image")
+    assert chromium.execute_script("return arguments[0].files.length", image) == 1
+
     # a class the store has no category for: sure of it, and it says why the product will wait
     shorts, shorts_label = sure_photo("shorts")
     assert not Category.objects.filter(classifier_label=shorts_label).exists()

@@ -9,7 +9,9 @@ import re
 import pytest
 from django.urls import reverse
 
+from catalog.models import Category
 from classifier.labels import LABELS
+from tests.catalog.factories import make_product
 
 PAGE = "catalog:classifier"
 
@@ -22,7 +24,9 @@ def page_config(response) -> dict:
 
 
 @pytest.mark.django_db
-def test_page_is_spanish_by_default_and_names_store_categories(client):
+def test_page_is_spanish_by_default_and_names_store_categories(client, photo_bytes):
+    for slug in ("pantalones", "sandalias"):  # categories with something to show
+        make_product(photo_bytes, name=slug, category=Category.objects.get(slug=slug))
     response = client.get(reverse(PAGE))
     assert response.status_code == 200
     html = response.content.decode()
@@ -39,6 +43,8 @@ def test_page_is_spanish_by_default_and_names_store_categories(client):
     assert by_index[5]["name"] == "Sandalias" and by_index[5]["url"] == "/c/sandalias/"
     assert by_index[5]["filedAs"] == {"name": "Calzado", "url": "/c/calzado/"}
     assert "filedAs" not in by_index[1]
+    # a category with no products is named, not linked: its page would be empty
+    assert by_index[8]["name"] == "Bolsos" and by_index[8]["filed"] and by_index[8]["url"] == ""
     assert "no es una imagen" in config["messages"]["not_image"]
 
 

@@ -12,7 +12,7 @@ API_PREFIX = "/api/"
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """Django's 404 handler. An API client that mistypes a path gets the API's error shape,
     ``{"detail": …}``, in its language, and where to look, rather than the shop's HTML page."""
-    if request.path.startswith(API_PREFIX):
+    if request.path.startswith(API_PREFIX) or request.path == API_PREFIX.rstrip("/"):
         message = gettext(
             "There is nothing at %(path)s; the API's endpoints are listed at %(docs)s."
         )

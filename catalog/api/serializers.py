@@ -268,7 +268,8 @@ class ProductListParamsSerializer(serializers.Serializer):
         required=False,
         allow_blank=True,
         max_length=100,
-        help_text="Words in the name or description",
+        help_text="Words, each found in the name, the description or the category's names; "
+        "accents, case and plurals aside",
     )
     ordering = serializers.ChoiceField(
         choices=list(selectors.SORTS),
@@ -297,7 +298,12 @@ class ProductCreateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """A new product and its photo; the keys are ``services.product_create``'s arguments."""
 
     name = serializers.CharField(max_length=200)
-    price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0)
+    price = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        min_value=0,
+        help_text="0 creates the product hidden (is_published false) until it has a price.",
+    )
     description = serializers.CharField(required=False, allow_blank=True, default="")
     # The photo is checked by the service (catalog.photos), which explains what is wrong with it;
     # empty files are let through so that the service's message is the one answered.

@@ -364,7 +364,7 @@ def test_a_footwear_suggestion_is_named_where_accepting_it_files_it(admin_client
     boot = predict(make_product(photo_bytes, name="Bota"), label=5, confidence=0.5)
     calzado = Category.objects.get(slug="calzado")
     html = admin_client.get(reverse(REVIEW)).content.decode()
-    assert f"<strong>{calzado.name_en}</strong> 50%" in html
+    assert f"<strong>{calzado.name_en}</strong> · Sandals 50%" in html
     assert "Sandals" in html  # the class, in the top 3
     action(admin_client, REVIEW, "accept_suggestion", [boot])
     assert Product.objects.get(pk=boot.pk).category == calzado

@@ -319,6 +319,7 @@ def test_an_empty_store_shows_no_categories_and_says_so(client, db):
     html = client.get("/").content.decode()
     assert "Todavía no hay productos en la tienda." in html
     assert 'id="categories-heading"' not in html and 'href="/c/' not in html
+    assert "Volver a la tienda" not in html  # the page it would link to
 
 
 # Languages ----------------------------------------------------------------------------------

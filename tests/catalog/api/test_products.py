@@ -170,7 +170,7 @@ def test_unknown_product_is_404_in_the_callers_language(anon_client, language, m
     assert response.json() == {"detail": message}
 
 
-@pytest.mark.parametrize("path", ["/api/products/abc/", "/api/produtcs/", "/api/"])
+@pytest.mark.parametrize("path", ["/api/products/abc/", "/api/produtcs/", "/api/", "/api"])
 def test_a_path_the_api_lacks_is_a_json_404_that_says_where_to_look(anon_client, path):
     response = anon_client.get(path)
     assert response.status_code == 404 and response["Content-Type"] == "application/json"

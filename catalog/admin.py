@@ -175,9 +175,6 @@ class ProductAdminBase(ChangesCatalogOnDelete):
     services, the read-only model outputs and the columns that show them."""
 
     list_select_related = ["category"]
-
-    class Media:
-        css = {"all": ["css/admin_lists.css"]}
     search_fields = ["name"]
     readonly_output_fields = [
         "photo_preview",
@@ -193,6 +190,9 @@ class ProductAdminBase(ChangesCatalogOnDelete):
         "created_at",
         "updated_at",
     ]
+
+    class Media:
+        css = {"all": ["css/admin_lists.css"]}  # long names wrap (the lists' widths)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Product]:
         return _with_suggestion_names(super().get_queryset(request))

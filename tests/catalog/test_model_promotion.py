@@ -212,12 +212,15 @@ def classifier_page_classes(client) -> list[dict]:
     return json.loads(html[start : html.index("</script>", start)])["classes"]
 
 
-def test_the_store_names_and_files_the_served_models_classes(serve, client):
+def test_the_store_names_and_files_the_served_models_classes(serve, client, photo_bytes):
     serve([*COMMITTED_CARD["classes"], SKIRTS])
     classes = classifier_page_classes(client)
     assert len(classes) == 14
     assert classes[13] == {"index": 13, "name": "Faldas largas", "url": "", "filed": False}
     run("sync_model_classes")
+    new = {"index": 13, "name": "Faldas largas", "url": "", "filed": True}
+    assert classifier_page_classes(client)[13] == new  # filed, not linked: nothing in it yet
+    make_product(photo_bytes, category=Category.objects.get(slug="faldas-largas"))
     assert classifier_page_classes(client)[13] == {
         "index": 13,
         "name": "Faldas largas",

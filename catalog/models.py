@@ -136,13 +136,6 @@ class Product(models.Model):
         if self.is_published and self.price is not None and self.price <= 0:
             raise ValidationError({"price": UNPRICED})
 
-    @property
-    def predicted_category(self) -> Category | None:
-        """The category the model suggests (whether or not it was assigned)."""
-        if self.predicted_label is None:
-            return None
-        return Category.objects.filter(classifier_label=self.predicted_label).first()
-
 
 class ProductReview(Product):
     """The review queue in the admin: the same rows, a separate list of those awaiting a person."""

@@ -252,14 +252,8 @@ def read_manifest(directory: Path) -> Manifest | None:
     labels: Manifest = {}
     with path.open(newline="") as fh:
         for row in csv.DictReader(fh):
-            values = (row.get("classifier_label") or "").split()
-            label = (
-                None
-                if not values
-                else int(values[0])
-                if len(values) == 1
-                else frozenset(int(v) for v in values)
-            )
+            values = [int(v) for v in (row.get("classifier_label") or "").split()]
+            label = frozenset(values) if len(values) > 1 else (values[0] if values else None)
             if labels.setdefault(row["category"], label) != label:
                 raise ValueError(f"{path}: category {row['category']} has two classifier labels")
     return labels
@@ -344,7 +338,7 @@ def plan_classes(
                 if max(label) >= len(base):
                     left_out[folder] = f"{folder}: stands for classes the base model lacks"
                 else:
-                    labels[folder], answers[folder] = -1, label  # label_groups picks one
+                    labels[folder], answers[folder] = -1, label  # label_shoes picks one
                 continue
             if label is not None:
                 if not 0 <= label < len(base):

@@ -41,6 +41,7 @@ from catalog.forms import (
     ProductAddForm,
     ProductChangeForm,
     SetCategoryForm,
+    is_camera_file_name,
     product_name_from_filename,
 )
 from catalog.models import Category, Product, ProductReview, TrainingRun, in_language
@@ -56,11 +57,21 @@ admin.site.index_title = _("Store catalog")
 # the product list and the review queue lost their last columns behind it.
 admin.site.enable_nav_sidebar = False
 
-MAX_NAMED_COPIES = 5  # a retried upload of dozens: the first few by name, then a count
+MAX_NAMED_COPIES = 5  # copies or camera names in an upload of dozens: the first few, then a count
 
 HIDDEN_WITHOUT_PRICE = _(
     "Without a price above 0, a product is hidden from the store: give it its price and publish it."
 )
+
+
+def _first_names(names: list[str]) -> str:
+    """ "a, b, c, d, e and 3 more": a message about dozens of photos names the first few."""
+    shown = ", ".join(names[:MAX_NAMED_COPIES])
+    if len(names) > MAX_NAMED_COPIES:
+        more = len(names) - MAX_NAMED_COPIES
+        shown += " " + ngettext("and %(count)d more", "and %(count)d more", more) % {"count": more}
+    return shown
+
 
 STATUS_COLOURS = {
     Product.Status.PENDING: "#6c757d",
@@ -150,7 +161,7 @@ class ChangesCatalogOnDelete(admin.ModelAdmin):
 class CategoryAdmin(ChangesCatalogOnDelete):
     list_display = ["name_es", "name_en", "slug", "parent", "classifier_label", "product_count"]
     list_select_related = ["parent"]
-    search_fields = ["name_es", "name_en", "slug"]
+    search_fields = ["name_es", "name_en", "slug", "keywords"]
     prepopulated_fields = {"slug": ["name_es"]}
     ordering = ["position", "name_es"]
 
@@ -640,6 +651,8 @@ class ProductAdmin(ProductAdminBase):
         not put every garment on sale twice."""
         created: list[Product] = []
         copies: list[str] = []  # "IMG_1.jpg (“Falda plisada”)": one message for them all
+        publish = bool(data.get("is_published"))
+        camera_named: list[str] = []  # “IMG 2041”: kept hidden, publish or not
         digests = {upload: _digest(upload) for upload in data["photos"]}
         owners = selectors.products_by_photo(digests.values())
         with transaction.atomic():
@@ -647,12 +660,13 @@ class ProductAdmin(ProductAdminBase):
                 if (owner := owners.get(digests[upload])) is not None:
                     copies.append(f"{upload.name} (“{owner}”)")
                     continue
+                camera = is_camera_file_name(upload.name)  # no customer sees "IMG 2041"
                 try:
                     product = services.product_create(
                         name=product_name_from_filename(upload.name),
                         image=upload,
                         price=data.get("price"),  # None: created hidden until priced
-                        is_published=data.get("is_published", False),
+                        is_published=publish and not camera,
                         classify=False,
                     )
                 except ValidationError as exc:
@@ -664,16 +678,12 @@ class ProductAdmin(ProductAdminBase):
                     )
                     continue
                 created.append(product)
+                if camera:
+                    camera_named.append(f"“{product.name}”")
                 owners[digests[upload]] = product.name  # the same photo twice in one upload
                 self.log_addition(request, product, [{"added": {}}])
             services.products_queue_classification(product_ids=[p.pk for p in created])
         if copies:
-            shown = ", ".join(copies[:MAX_NAMED_COPIES])
-            if len(copies) > MAX_NAMED_COPIES:
-                more = len(copies) - MAX_NAMED_COPIES
-                shown += " " + ngettext("and %(count)d more", "and %(count)d more", more) % {
-                    "count": more
-                }
             self.message_user(
                 request,
                 ngettext(
@@ -681,7 +691,7 @@ class ProductAdmin(ProductAdminBase):
                     "Skipped %(count)d photos already in the store: %(files)s.",
                     len(copies),
                 )
-                % {"count": len(copies), "files": shown},
+                % {"count": len(copies), "files": _first_names(copies)},
                 messages.WARNING,
             )
         if created:
@@ -695,8 +705,21 @@ class ProductAdmin(ProductAdminBase):
                 % {"count": len(created)},
                 messages.SUCCESS,
             )
-            if not data.get("price") and data.get("is_published"):  # none, or 0
+            if not data.get("price") and publish:  # none, or 0
                 self.message_user(request, HIDDEN_WITHOUT_PRICE, messages.WARNING)
+        if camera_named and publish:  # unasked, they were hidden anyway
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d product was named after its camera file name (%(names)s) and "
+                    "stays hidden: give it a name and publish it.",
+                    "%(count)d products were named after their camera file names (%(names)s) "
+                    "and stay hidden: give them names and publish them.",
+                    len(camera_named),
+                )
+                % {"count": len(camera_named), "names": _first_names(camera_named)},
+                messages.WARNING,
+            )
 
 
 @admin.register(ProductReview)
@@ -801,6 +824,7 @@ class TrainingRunAdmin(admin.ModelAdmin):
             run.summary = _run_summary(run.metrics)
             run.commands = training.promotion_commands(run) if run.run_dir else []
         categories = selectors.labelled_counts()
+        examples = sum(category.labelled for category in categories)
         context = {
             **self.admin_site.each_context(request),
             "title": _("Model and retraining"),
@@ -812,7 +836,8 @@ class TrainingRunAdmin(admin.ModelAdmin):
             "refresh": any(run.active for run in runs),
             "in_process": training.runs_in_process(),
             "can_retrain": request.user.has_perm("catalog.start_training"),
-            "examples": sum(category.labelled for category in categories),
+            "examples": examples,
+            "too_few_examples": training.too_few_examples(examples),
             **(extra_context or {}),
         }
         return TemplateResponse(request, "admin/catalog/trainingrun/model.html", context)
@@ -820,6 +845,11 @@ class TrainingRunAdmin(admin.ModelAdmin):
     def retrain_view(self, request: HttpRequest) -> HttpResponse:
         if not request.user.has_perm("catalog.start_training"):
             raise PermissionDenied
+        changelist = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+        # the page says so too; a form sent from a page older than the last change lands here
+        if too_few := training.too_few_examples(selectors.labelled_products().count()):
+            self.message_user(request, too_few, messages.ERROR)
+            return HttpResponseRedirect(changelist)
         run = training.training_run_start(created_by=request.user)
         if training.runs_in_process():
             message = _(
@@ -834,9 +864,7 @@ class TrainingRunAdmin(admin.ModelAdmin):
         self.message_user(
             request, message % {"id": run.pk, "count": run.examples}, messages.SUCCESS
         )
-        return HttpResponseRedirect(
-            reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
-        )
+        return HttpResponseRedirect(changelist)
 
     @admin.display(description=_("progress"))
     def progress_bar(self, run: TrainingRun) -> str:

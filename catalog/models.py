@@ -43,6 +43,17 @@ class Category(models.Model):
         ),
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+    # the words customers type that are not the category's names: "zapatos" for Calzado
+    keywords = models.CharField(
+        _("other search words"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "Words customers may search for that are not in the names, in either language, "
+            "separated by commas: e.g. zapatos, shoes. The store's search finds the category's "
+            "products by them."
+        ),
+    )
 
     class Meta:
         ordering = ["position", "name_es"]
@@ -85,6 +96,14 @@ class Product(models.Model):
     # blank where the original is small enough to show as it is (catalog.photos.make_display)
     display = models.ImageField(
         _("photo for the product page"), upload_to="display/%Y/%m/", blank=True
+    )
+    # of the photo the product page shows (display, else image), upright: the page keeps its
+    # place for it while it loads; null where the file could not be read
+    photo_width = models.PositiveIntegerField(
+        _("photo width"), null=True, blank=True, editable=False
+    )
+    photo_height = models.PositiveIntegerField(
+        _("photo height"), null=True, blank=True, editable=False
     )
     # SHA-256 of the photo's bytes: an import run again skips the photos it already made
     photo_sha256 = models.CharField(

@@ -2,9 +2,10 @@
 
 Each word becomes one regular expression that tolerates accents (each vowel, n and c stand for
 their accented forms, both cases) and number (the word is cut to what its singular and plural
-share). The same expression is matched in Python against the category names (a small table,
-read once) and in the database (``iregex``, which PostgreSQL and Django's SQLite both have)
-against the product's name and description: no extension, one query for the categories.
+share). The same expression is matched in Python against the category names and search words
+(a small table, read once) and in the database (``iregex``, which PostgreSQL and Django's SQLite
+both have) against the product's name and description: no extension, one query for the
+categories.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ STOP_WORDS = frozenset(
     {"a", "al", "con", "de", "del", "e", "el", "en", "la", "las", "lo", "los", "o", "para"}
     | {"por", "u", "un", "una", "y", "an", "and", "for", "in", "of", "on", "or", "the", "with"}
 )
+# what a word is looked for in, of each category
+CATEGORY_TEXT = ("name_es", "name_en", "keywords")
 WORD = re.compile(r"\w+(?:[-'.]\w+)*")
 
 
@@ -71,13 +74,12 @@ def pattern(word: str) -> str:
 
 
 def matching_categories(expression: str, categories: Sequence[Mapping[str, Any]]) -> set[int]:
-    """Ids of the categories a word finds: those whose Spanish or English name matches, their
-    sub-categories ("calzado" finds sandals) and their parents ("zapatillas" finds the footwear
-    the model filed under Calzado, not knowing which)."""
+    """Ids of the categories a word finds: those whose Spanish or English name or other search
+    words (``Category.keywords``: "zapatos" for Calzado) match, their sub-categories ("calzado"
+    finds sandals) and their parents ("zapatillas" finds the footwear the model filed under
+    Calzado, not knowing which)."""
     compiled = re.compile(expression, re.IGNORECASE)
-    named = [
-        c for c in categories if compiled.search(c["name_es"]) or compiled.search(c["name_en"])
-    ]
+    named = [c for c in categories if any(compiled.search(c[field]) for field in CATEGORY_TEXT)]
     found = {c["pk"] for c in named}
     parents = {c["parent_id"] for c in named if c["parent_id"] is not None}
     children = {c["pk"] for c in categories if c["parent_id"] in found}
@@ -86,11 +88,12 @@ def matching_categories(expression: str, categories: Sequence[Mapping[str, Any]]
 
 def search_filter(query: str) -> Q:
     """The condition a product meets when every word of ``query`` is in its name, description
-    or category names. A query without a single word (only punctuation) matches nothing."""
+    or its category's names and search words. A query without a single word (only punctuation)
+    matches nothing."""
     expressions = [pattern(w) for w in words(query)]
     if not expressions:
         return Q(pk__in=[])
-    categories = list(Category.objects.values("pk", "parent_id", "name_es", "name_en"))
+    categories = list(Category.objects.values("pk", "parent_id", *CATEGORY_TEXT))
     condition = Q()
     for expression in expressions:
         condition &= (

@@ -34,7 +34,13 @@ from django.utils.text import slugify
 from catalog import selectors
 from catalog.cache import catalog_changed
 from catalog.models import Category, Product
-from catalog.photos import make_display, make_thumbnail, photo_digest, validated_photo
+from catalog.photos import (
+    make_display,
+    make_thumbnail,
+    photo_digest,
+    upright_size,
+    validated_photo,
+)
 from classifier import predictor
 from classifier.labels import Label
 
@@ -105,7 +111,9 @@ def product_create(
     )
     product.image.save(photo.name, photo, save=False)
     product.thumbnail.save(thumbnail.name, thumbnail, save=False)
-    if (display := make_display(data)) is not None:
+    display = make_display(data)
+    product.photo_width, product.photo_height = upright_size(display.read() if display else data)
+    if display is not None:
         product.display.save(display.name, display, save=False)
     product.full_clean()
     _save_with_a_free_slug(product)

@@ -30,6 +30,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from PIL import Image
 
 from catalog import selectors
@@ -120,6 +121,20 @@ def training_run_start(*, created_by: AbstractBaseUser | None) -> TrainingRun:
     )
     transaction.on_commit(lambda: _send_retrain_task(run.pk))
     return run
+
+
+def too_few_examples(examples: int) -> str:
+    """Why the Retrain button waits (``RETRAIN_MIN_EXAMPLES``), or "" when it need not."""
+    needed = settings.PERCHA["RETRAIN_MIN_EXAMPLES"]
+    if examples >= needed:
+        return ""
+    return ngettext(
+        "Retraining needs at least %(needed)d labelled photos; the store has %(count)d. File "
+        "more products by hand, or confirm the model's suggestions in the review queue.",
+        "Retraining needs at least %(needed)d labelled photos; the store has %(count)d. File "
+        "more products by hand, or confirm the model's suggestions in the review queue.",
+        needed,
+    ) % {"needed": needed, "count": examples}
 
 
 def runs_in_process() -> bool:

@@ -226,6 +226,10 @@ PERCHA = {
     # A store category with this many photos filed by a person becomes a class of its own
     # the next time the model is retrained (the admin's Model page lists the candidates).
     "NEW_CLASS_MIN_EXAMPLES": env.int("NEW_CLASS_MIN_EXAMPLES", default=50),
+    # The Model page's Retrain button waits for this many labelled photos: with fewer, a run
+    # of the better part of an hour learns next to nothing beside Fashion-MNIST's 60,000
+    # images, and the promotion's check judges by a handful of held-out photos (15% of them).
+    "RETRAIN_MIN_EXAMPLES": env.int("RETRAIN_MIN_EXAMPLES", default=100),
     # Where a retraining started from the admin writes its photos and run folder.
     "TRAINING_RUNS_DIR": Path(
         env("TRAINING_RUNS_DIR", default=str(BASE_DIR / "ml_training" / "runs"))

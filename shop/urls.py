@@ -8,7 +8,9 @@ from django.urls import include, path, re_path
 
 from catalog.photos import serve_media
 
+handler400 = "shop.errors.bad_request"
 handler404 = "shop.errors.not_found"
+handler500 = "shop.errors.server_error"
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),

@@ -484,6 +484,61 @@ def test_bulk_upload_skips_photos_already_in_the_store_and_says_as_what(admin_cl
     assert "Skipped 8 photos already in the store: foto_0.jpg" in html and "and 3 more." in html
 
 
+def test_bulk_upload_keeps_a_camera_named_product_hidden_and_says_so(admin_client, photo_bytes):
+    """With "publish" ticked, "IMG 20231105 123456" must not go on sale; a person's name does."""
+    photos = [
+        upload(photo_bytes, "IMG_20231105_123456.jpg"),
+        upload(another_photo(photo_bytes, 90), "WhatsApp Image 2024-01-02 at 10.11.12.jpeg"),
+        upload(another_photo(photo_bytes, 80), "vestido rojo talla 38.jpg"),
+    ]
+    response = admin_client.post(
+        reverse("admin:catalog_product_bulk_upload"),
+        {"photos": photos, "price": "15", "is_published": "on"},
+        follow=True,
+    )
+    hidden = Product.objects.get(name="IMG 20231105 123456")  # the name kept, to be changed
+    assert not hidden.is_published and hidden.price == Decimal("15")
+    assert not Product.objects.get(name="WhatsApp Image 2024 01 02 at 10 11 12").is_published
+    assert Product.objects.get(name="Vestido rojo talla 38").is_published
+    html = response.content.decode()
+    assert html.count("named after") == 1  # one message for them all
+    assert (
+        "2 products were named after their camera file names (“IMG 20231105 123456”, "
+        "“WhatsApp Image 2024 01 02 at 10 11 12”) and stay hidden: give them names and "
+        "publish them." in html
+    )
+    assert "Created 3 products" in html
+
+    # publishing afterwards is the shop's choice, renamed or not
+    action(admin_client, CHANGELIST, "publish", [hidden])
+    hidden.refresh_from_db()
+    assert hidden.is_published
+
+
+def test_bulk_upload_of_many_camera_names_names_the_first_few(admin_client, photo_bytes):
+    photos = [upload(another_photo(photo_bytes, 60 + i), f"DSC_00{i}0.JPG") for i in range(7)]
+    response = admin_client.post(
+        reverse("admin:catalog_product_bulk_upload"),
+        {"photos": photos, "price": "9", "is_published": "on"},
+        follow=True,
+    )
+    assert not Product.objects.filter(is_published=True).exists()
+    html = response.content.decode()
+    assert "7 products were named after their camera file names (“DSC 0000”, " in html
+    assert "“DSC 0040” and 2 more) and stay hidden" in html
+
+
+def test_bulk_upload_not_asked_to_publish_says_nothing_of_camera_names(admin_client, photo_bytes):
+    """They are hidden anyway: the shop did not ask for them in the store."""
+    response = admin_client.post(
+        reverse("admin:catalog_product_bulk_upload"),
+        {"photos": [upload(photo_bytes, "IMG_2041.jpg")], "price": "9"},
+        follow=True,
+    )
+    assert not Product.objects.get(name="IMG 2041").is_published
+    assert "named after" not in response.content.decode()
+
+
 def test_more_photos_than_the_server_takes_are_stopped_before_and_explained_after(
     admin_client, photo_bytes, settings
 ):

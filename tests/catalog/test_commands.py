@@ -96,6 +96,30 @@ def test_import_products_without_a_price_hides_them_and_says_so(photo_folder):
     assert "Without a --price above 0, the products are hidden from the store" in out
 
 
+def test_import_products_keeps_camera_named_products_hidden_and_says_how_many(
+    photo_folder, photo_bytes
+):
+    (photo_folder / "IMG_20231105_123456.jpg").write_bytes(another_photo(photo_bytes, 70))
+    (photo_folder / "rebajas" / "20240105_101010.jpg").write_bytes(another_photo(photo_bytes, 60))
+    out, _ = run("import_products", str(photo_folder), "--price", "9.95")
+    assert Product.objects.count() == 5
+    hidden = Product.objects.filter(is_published=False)
+    assert set(hidden.values_list("name", flat=True)) == {"IMG 20231105 123456", "20240105 101010"}
+    assert Product.objects.filter(name="Camiseta roja", is_published=True).exists()
+    assert (
+        "2 products were named after their camera file names (such as IMG_20231105_123456.jpg) "
+        "and stay hidden from the store" in out
+    )
+    assert "Imported 5, skipped 1" in out
+
+
+def test_import_products_unpublished_says_nothing_of_camera_names(photo_folder, photo_bytes):
+    (photo_folder / "DSC_0042.JPG").write_bytes(another_photo(photo_bytes, 70))
+    out, _ = run("import_products", str(photo_folder), "--price", "5", "--unpublished")
+    assert not Product.objects.filter(is_published=True).exists()
+    assert "named after" not in out
+
+
 def test_import_products_run_again_skips_the_photos_already_in_the_store(photo_folder):
     run("import_products", str(photo_folder), "--price", "5")
     (photo_folder / "copia_de_camiseta.jpg").write_bytes(

@@ -96,6 +96,7 @@ def test_retrain_records_a_run_queues_it_and_the_page_follows_it(
         **settings.PERCHA,
         "FINETUNE_COMMAND": [sys.executable, "-c", FAKE_FINETUNE],
         "TRAINING_RUNS_DIR": tmp_path / "runs",
+        "RETRAIN_MIN_EXAMPLES": 1,
     }
     make_product(photo_bytes, "bolso", category=Category.objects.get(slug="bolsos"))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -124,9 +125,10 @@ def test_retrain_records_a_run_queues_it_and_the_page_follows_it(
 
 
 def test_with_a_broker_the_run_waits_for_a_training_worker(
-    admin_client, photo_bytes, monkeypatch, django_capture_on_commit_callbacks
+    admin_client, photo_bytes, monkeypatch, settings, django_capture_on_commit_callbacks
 ):
     monkeypatch.setitem(tasks.retrain.app.conf, "task_always_eager", False)
+    settings.PERCHA = {**settings.PERCHA, "RETRAIN_MIN_EXAMPLES": 1}
     make_product(photo_bytes, "bolso", category=Category.objects.get(slug="bolsos"))
     with django_capture_on_commit_callbacks(execute=False):  # the task is not sent anywhere
         html = admin_client.post(reverse(RETRAIN), follow=True).content.decode()
@@ -147,6 +149,29 @@ def test_a_run_whose_worker_was_lost_shows_as_failed_not_running_for_ever(admin_
     assert 'http-equiv="refresh"' not in html  # nothing left to follow
 
 
+def test_retrain_waits_for_enough_labelled_photos(
+    admin_client, photo_bytes, settings, django_capture_on_commit_callbacks
+):
+    """Four photos would cost the better part of an hour and teach nothing: the button says
+    how many are needed, and a form sent anyway starts nothing."""
+    settings.PERCHA = {**settings.PERCHA, "RETRAIN_MIN_EXAMPLES": 3}
+    for name in ("bolso", "bolso rojo"):
+        make_product(photo_bytes, name, category=Category.objects.get(slug="bolsos"))
+    html = admin_client.get(reverse(PAGE)).content.decode()
+    waits = "Retraining needs at least 3 labelled photos; the store has 2."
+    assert waits in html
+    assert re.search(r'id="retrain" disabled aria-describedby="retrain-waits"', html)
+    response = admin_client.post(reverse(RETRAIN), follow=True)
+    assert waits in response.content.decode() and not TrainingRun.objects.exists()
+
+    make_product(photo_bytes, "bolso azul", category=Category.objects.get(slug="bolsos"))
+    html = admin_client.get(reverse(PAGE)).content.decode()
+    assert "Retraining needs" not in html and 'id="retrain">' in html
+    with django_capture_on_commit_callbacks(execute=False):  # the run is not started here
+        admin_client.post(reverse(RETRAIN))
+    assert TrainingRun.objects.get().examples == 3
+
+
 def test_retrain_only_by_post(admin_client):
     assert admin_client.get(reverse(RETRAIN)).status_code == 405
     assert not TrainingRun.objects.exists()
@@ -159,7 +184,8 @@ def test_non_staff_are_sent_to_the_login(client, django_user_model):
     assert not TrainingRun.objects.exists()
 
 
-def test_staff_need_the_permissions(client, django_user_model):
+def test_staff_need_the_permissions(client, django_user_model, settings):
+    settings.PERCHA = {**settings.PERCHA, "RETRAIN_MIN_EXAMPLES": 0}  # the permissions alone
     clerk = django_user_model.objects.create_user("clerk", password="pw-123456", is_staff=True)
     client.force_login(clerk)
     assert client.get(reverse(PAGE)).status_code == 403

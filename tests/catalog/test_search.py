@@ -114,6 +114,12 @@ DRESSES = {"Vestido de verano rojo", "Rojo pasión"}
         *((q, PULLOVERS) for q in ["jersey", "jerséis", "jerseis", "Jerseys"]),
         *((q, DRESSES) for q in ["vestido", "vestidos", "Vestidos", "dress", "dresses"]),
         ("ankle boots", FOOTWEAR),
+        # the everyday words that are not a category's name (Category.keywords)
+        *((q, FOOTWEAR) for q in ["zapatos", "Zapato", "shoes", "botas", "bota", "boots"]),
+        *((q, PULLOVERS) for q in ["sudadera", "suéter", "sueter", "sweater", "hoodie"]),
+        *((q, TROUSERS) for q in ["vaqueros", "jeans", "tejanos"]),
+        ("cazadora", {"IMG_0009"}),
+        ("zapatos rojos", set()),
         # in the name or description, accents aside
         ("algodon", {"Camiseta de algodón"}),
         ("ALGODÓN", {"Camiseta de algodón"}),
@@ -137,6 +143,28 @@ DRESSES = {"Vestido de verano rojo", "Rojo pasión"}
 )
 def test_a_customer_finds(found, query, expected):
     assert found(query) == expected
+
+
+def test_search_words_a_shop_adds_find_the_category(client, shop):
+    """A shop that sells caps adds "gorra" to a category in the admin; customers find it."""
+    bags = Category.objects.get(slug="bolsos")
+    assert "gorra" not in bags.keywords and storefront(client, "gorras") == set()
+    bags.keywords += ", gorra, cap"
+    bags.save()
+    catalog_changed()  # as the admin's save does
+    assert storefront(client, "gorras") == {"Bolso rojo"}
+    assert api(client, "caps") == {"Bolso rojo"}
+
+
+def test_no_search_word_repeats_what_the_names_find():
+    """The words migration 0008 gave the default categories add to their names, each of them."""
+    with_words = Category.objects.exclude(keywords="")
+    assert with_words.filter(slug="calzado").exists() and with_words.count() >= 10
+    for category in with_words:
+        names = f"{category.name_es} {category.name_en}"
+        for word in category.keywords.split(","):
+            (folded,) = search.words(word)
+            assert not re.search(search.pattern(folded), names, re.IGNORECASE), word
 
 
 def test_the_empty_search_behaves_as_before(client, shop):

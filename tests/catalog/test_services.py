@@ -21,7 +21,7 @@ from catalog.models import Category, Product
 from classifier import predictor
 from tests.conftest import SERVED_CLASSES
 from tests.on_commit import tasks
-from tests.photo_files import large_photo
+from tests.photo_files import exif_rotated_jpeg, large_photo, portrait_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -63,6 +63,22 @@ def test_a_large_photo_gets_a_smaller_copy_for_the_product_page(photo_bytes):
         assert display.format == "WEBP" and max(display.size) == 1200
     assert large.display.size < large.image.size / 5
     assert not small.display
+
+
+def test_the_size_of_the_product_pages_photo_is_kept_upright(photo_bytes):
+    """What the page's <img width height> say: the copy's size for a large photo, the photo's
+    own for a small one, and turned as the phone said for one stored sideways."""
+    large = make_product(large_photo(photo_bytes, side=4000), name="Grande")
+    small = make_product(portrait_photo(photo_bytes), name="Pequeña")
+    turned = make_product(exif_rotated_jpeg(portrait_photo(photo_bytes)), name="De lado")
+    with Image.open(large.display) as display:
+        assert (large.photo_width, large.photo_height) == display.size
+    with Image.open(small.image) as image:
+        assert (small.photo_width, small.photo_height) == image.size
+        upright = image.size
+    with Image.open(turned.image) as stored:
+        assert stored.size == upright[::-1] != upright  # the pixels lie on their side
+    assert (turned.photo_width, turned.photo_height) == upright
 
 
 def test_stored_name_never_comes_from_the_client(photo_bytes):

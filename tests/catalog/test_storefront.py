@@ -248,6 +248,9 @@ def test_product_page_shows_a_large_photo_as_its_smaller_copy(client, photo_byte
     html = client.get(product.get_absolute_url()).content.decode()
     assert product.display and f'src="{product.display.url}"' in html
     assert product.image.url not in html
+    # its place kept while it loads: the copy's size, not the original's
+    assert f'width="{product.photo_width}" height="{product.photo_height}"' in html
+    assert max(product.photo_width, product.photo_height) == 1200
 
 
 def test_hidden_products_never_appear_to_customers(client, admin_client, make_product):

@@ -5,7 +5,9 @@ it made; run again, it skips every photo already in the store (the same bytes, w
 file's name; ``--duplicates`` imports them anyway). Every ``CLASSIFY_BATCH_SIZE`` new products
 are queued as one classification task, so the worker classifies batch after batch while the
 import goes on. Were the command to stop before queuing the last ones, they stay pending and the
-periodic ``classify_pending`` task picks them up.
+periodic ``classify_pending`` task picks them up. A photo named by a camera or a phone
+(IMG_2041.jpg) makes a hidden product, whatever the options: no customer should see "IMG 2041"
+for sale; the summary says how many.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from django.utils.translation import ngettext
 from tqdm import tqdm
 
 from catalog import services
-from catalog.forms import product_name_from_filename
+from catalog.forms import is_camera_file_name, product_name_from_filename
 from catalog.models import Category, Product
 from catalog.photos import photo_digest
 
@@ -106,6 +108,8 @@ class Command(BaseCommand):
             )
         )
         already = 0
+        publish = not options["unpublished"]
+        camera_named: list[str] = []  # "IMG_2041.jpg": kept hidden, publish or not
         progress = tqdm(
             photos,
             desc=_("Importing"),
@@ -130,12 +134,13 @@ class Command(BaseCommand):
                             continue
                         known.add(digest)
                         fh.seek(0)
+                    camera = is_camera_file_name(path.name)  # no customer sees "IMG 2041"
                     product = services.product_create(
                         name=product_name_from_filename(path.name),
                         image=File(fh, name=path.name),
                         price=options["price"],
                         category=category,
-                        is_published=not options["unpublished"],
+                        is_published=publish and not camera,
                         classify=False,
                     )
             except (ValidationError, OSError) as exc:
@@ -143,14 +148,16 @@ class Command(BaseCommand):
                 skipped.append((str(relative), reason))
                 continue
             created_ids.append(product.pk)
+            if camera and publish:  # unasked, they were hidden anyway
+                camera_named.append(str(relative))
             waiting.append(product.pk)
             if len(waiting) >= batch:  # the worker classifies while the import goes on
                 services.products_queue_classification(product_ids=waiting)
                 waiting = []
         progress.close()
         services.products_queue_classification(product_ids=waiting)
-        self._summary(len(created_ids), skipped, unknown_folders, already)
-        if created_ids and not options["price"] and not options["unpublished"]:
+        self._summary(len(created_ids), skipped, unknown_folders, already, camera_named)
+        if created_ids and not options["price"] and publish:
             self.stdout.write(
                 self.style.WARNING(
                     _(
@@ -166,6 +173,7 @@ class Command(BaseCommand):
         skipped: list[tuple[str, str]],
         unknown_folders: set[str],
         already: int,
+        camera_named: list[str],
     ) -> None:
         for folder in sorted(unknown_folders):
             self.stdout.write(
@@ -188,6 +196,20 @@ class Command(BaseCommand):
                     already,
                 )
                 % {"count": already}
+            )
+        if camera_named:
+            self.stdout.write(
+                self.style.WARNING(
+                    ngettext(
+                        "%(count)d product was named after its camera file name (%(file)s) and "
+                        "stays hidden from the store: give it a name and publish it in the admin.",
+                        "%(count)d products were named after their camera file names (such as "
+                        "%(file)s) and stay hidden from the store: give them names and publish "
+                        "them in the admin.",
+                        len(camera_named),
+                    )
+                    % {"count": len(camera_named), "file": camera_named[0]}
+                )
             )
         counts = {"imported": imported, "skipped": len(skipped)}
         self.stdout.write(

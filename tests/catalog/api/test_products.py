@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -9,7 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import get_resolver, reverse
 from django.utils import timezone
 
 from catalog.models import Category, Product
@@ -179,6 +180,27 @@ def test_a_path_the_api_lacks_is_a_json_404_that_says_where_to_look(anon_client,
     }
     spanish = anon_client.get(path, HTTP_ACCEPT_LANGUAGE="es").json()["detail"]
     assert spanish.startswith(f"No hay nada en {path}")
+
+
+def test_a_request_django_refuses_is_a_json_400_under_the_api(token_client, photo_bytes, settings):
+    """More files than Django takes: refused before any view, in the API's shape."""
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 2
+    files = [SimpleUploadedFile(f"{i}.jpg", photo_bytes, "image/jpeg") for i in range(3)]
+    response = token_client.post(LIST, {"name": "Falda", "price": "5", "image": files})
+    assert response.status_code == 400 and response["Content-Type"] == "application/json"
+    assert response.json()["detail"].endswith("Send at most 2 files at a time.")
+    assert not Product.objects.exists()
+
+
+def test_a_server_error_under_the_api_is_json_and_tells_nothing_of_the_error(rf):
+    handler = get_resolver().resolve_error_handler(500)
+    response = handler(rf.get("/api/products/"))
+    assert response.status_code == 500 and response["Content-Type"] == "application/json"
+    assert json.loads(response.content) == {
+        "detail": "Something went wrong on the server; try again in a few minutes."
+    }
+    store = handler(rf.get("/p/falda/"))
+    assert store.status_code == 500 and b"Algo ha fallado" in store.content
 
 
 def test_the_store_keeps_its_own_404_page(client):

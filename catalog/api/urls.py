@@ -8,7 +8,9 @@ from catalog.api import views
 
 app_name = "api"
 
-router = SimpleRouter()
+# Path converters, not regular expressions: the schema then says a product's id is an integer
+# (a regex made it a string with a pattern), and a slug a slug.
+router = SimpleRouter(use_regex_path=False)
 router.register("categories", views.CategoryViewSet, basename="category")
 router.register("products", views.ProductViewSet, basename="product")
 

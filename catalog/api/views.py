@@ -116,7 +116,7 @@ class CategoryViewSet(GenericViewSet):
     queryset = Category.objects.all()  # names the lookup for the schema; data comes from selectors
     serializer_class = s.CategorySerializer
     lookup_field = "slug"
-    lookup_value_regex = r"[-\w]+"
+    lookup_value_converter = "slug"
     pagination_class = None
     filter_backends: list = []
     authentication_classes = AUTHENTICATION
@@ -141,7 +141,7 @@ class ProductViewSet(GenericViewSet):
     """Products. Non-staff see only what the shop shows; unpublished products are 404 to them."""
 
     serializer_class = s.ProductSerializer
-    lookup_value_regex = r"\d+"
+    lookup_value_converter = "int"
     filter_backends: list = []  # selectors.product_list filters; the params are validated below
     authentication_classes = AUTHENTICATION
     permission_classes = [IsStaffOrReadOnly]

@@ -44,6 +44,18 @@ def test_every_endpoint_is_documented(schema):
     assert set(schema["paths"]["/api/products/{id}/"]) - {"parameters"} == {"get", "patch"}
 
 
+def test_a_products_id_is_an_integer_and_a_category_a_slug(schema):
+    """Generated clients take the id as the integer the responses give, not a string."""
+    for path, operations in schema["paths"].items():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path":
+                    expected = "integer" if parameter["name"] == "id" else "string"
+                    assert parameter["schema"]["type"] == expected, (path, parameter)
+    product = schema["components"]["schemas"]["Product"]["properties"]["id"]
+    assert product["type"] == "integer"
+
+
 def test_upload_is_multipart_and_answers_202_with_location(schema):
     upload = schema["paths"]["/api/products/"]["post"]
 

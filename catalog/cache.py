@@ -90,6 +90,18 @@ def category_tree(version: str | None = None) -> list[Category]:
     return cached(key("tree", version=version), selectors.category_tree)
 
 
+def stocked_categories(version: str | None = None) -> list[Category]:
+    """Every category of the cached tree, at any depth, with published products to show (no
+    query when the tree is warm): what may be linked to without leading a customer nowhere."""
+    found, nodes = [], list(category_tree(version))
+    while nodes:
+        node = nodes.pop(0)
+        nodes.extend(node.subcategories)
+        if node.product_count:
+            found.append(node)
+    return found
+
+
 def cacheable_query(query: QueryDict, allowed: Collection[str]) -> bool:
     """Whether a listing asked for with this query string may be cached: only the parameters a
     listing reads, each once and short, the page and the page size numbers. Anything else is

@@ -27,7 +27,7 @@ def _class_names(with_links: bool) -> list[dict]:
         else {}
     )
     filing = selectors.filing_categories(label.index for label in labels) if with_links else {}
-    stocked = _stocked_category_ids() if with_links else set()
+    stocked = {c.pk for c in catalog_cache.stocked_categories()} if with_links else set()
 
     def url(category: Category | None) -> str:
         # a link to an empty category page would lead a customer away from any product
@@ -49,17 +49,6 @@ def _class_names(with_links: bool) -> list[dict]:
             entry["filedAs"] = {"name": filed_as.name, "url": url(filed_as)}
         classes.append(entry)
     return classes
-
-
-def _stocked_category_ids() -> set[int]:
-    """Categories with published products, from the cached tree (no query when it is warm)."""
-    stocked, nodes = set(), list(catalog_cache.category_tree())
-    while nodes:
-        node = nodes.pop()
-        nodes.extend(node.subcategories)
-        if node.product_count:
-            stocked.add(node.pk)
-    return stocked
 
 
 def page_messages() -> dict[str, str]:

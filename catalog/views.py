@@ -17,7 +17,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from catalog import cache as catalog_cache
-from catalog import selectors
+from catalog import selectors, seo
 from catalog.classifier_page import page_config
 from catalog.models import Category, Product
 
@@ -123,6 +123,7 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "ancestors": ancestors,
         "nav_current": root.slug if root else "",
         "hidden_from_customers": not (product.is_published and product.category_id is not None),
+        "meta": seo.product_page_meta(request, product),
     }
     return render(request, "catalog/product.html", context)
 

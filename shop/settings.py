@@ -206,6 +206,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # 3.1 (JSON Schema 2020-12) writes a nullable nested object as oneOf [object, null]; in 3.0
+    # it was allOf + nullable without a type, which validators read as "never null", so every
+    # product of the review queue (category null) failed its own schema
+    "OAS_VERSION": "3.1.0",
 }
 
 # The store's own knobs, in one namespaced dict; code reads settings.PERCHA, never os.environ.

@@ -32,6 +32,16 @@ class PageNumbers(PageNumberPagination):
             raise ValidationError({self.page_size_query_param: [detail]})
         return int(asked)
 
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        """DRF's, with ``next``/``previous`` nullable in OpenAPI 3.1's words (a type list):
+        its ``nullable: true`` is 3.0's, which 3.1 validators ignore, refusing the last page."""
+        paginated = super().get_paginated_response_schema(schema)
+        for link in ("next", "previous"):
+            field = paginated["properties"][link]
+            if field.pop("nullable", False):
+                field["type"] = [field["type"], "null"]
+        return paginated
+
     def get_schema_operation_parameters(self, view: Any) -> list[dict]:
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:

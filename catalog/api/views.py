@@ -17,10 +17,12 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import translation
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.decorators import action
@@ -402,3 +404,16 @@ class ClassifyView(APIView):
         would_file = category is not None and result.confidence >= services.confidence_threshold()
         data = {**result.as_dict(), "category": category, "would_file": would_file}
         return Response(s.ClassificationSerializer(data, context={"request": request}).data)
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI schema in English unless ``?lang=`` asks for another language: its
+    descriptions are English, and with the caller's language its field titles, enum labels and
+    DRF's parameter texts came out in Spanish among them, and changed with Accept-Language."""
+
+    @extend_schema(exclude=True)  # the schema does not describe itself
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if request.GET.get("lang"):
+            return super().get(request, *args, **kwargs)
+        with translation.override("en"):
+            return super().get(request, *args, **kwargs)

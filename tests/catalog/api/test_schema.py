@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import jsonschema
 import pytest
 import yaml
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from drf_spectacular.drainage import GENERATOR_STATS
 
@@ -54,6 +56,49 @@ def test_a_products_id_is_an_integer_and_a_category_a_slug(schema):
                     assert parameter["schema"]["type"] == expected, (path, parameter)
     product = schema["components"]["schemas"]["Product"]["properties"]["id"]
     assert product["type"] == "integer"
+
+
+def conforms(schema: dict, component: str, instance: object) -> None:
+    """Validate a real response against a component of the schema (OpenAPI 3.1: JSON Schema
+    2020-12, its $refs resolved within the document)."""
+    jsonschema.Draft202012Validator(
+        {**schema, "$ref": f"#/components/schemas/{component}"}
+    ).validate(instance)
+
+
+def test_real_responses_conform_to_the_schema_nulls_included(
+    schema, staff_client, anon_client, make_product, photo_bytes
+):
+    """The review queue's products have no category; the last page no next link. A client
+    validating answers against the schema (3.0's allOf + nullable said "never null") refused
+    both."""
+    assert schema["openapi"].startswith("3.1")
+    make_product()
+    waiting = make_product(category=None, classification_status="needs_review", is_published=False)
+    page = staff_client.get("/api/products/").json()
+    assert page["next"] is None and any(p["category"] is None for p in page["results"])
+    conforms(schema, "PaginatedProductList", page)
+    status = staff_client.get(f"/api/products/{waiting.pk}/status/").json()
+    assert status["category"] is None
+    conforms(schema, "ProductStatus", status)
+    conforms(schema, "Product", staff_client.get(f"/api/products/{waiting.pk}/").json())
+    anonymous = anon_client.get("/api/products/").json()
+    conforms(schema, "PaginatedProductList", anonymous)  # without the staff-only fields
+    photo = SimpleUploadedFile("a.jpg", photo_bytes, content_type="image/jpeg")
+    answer = anon_client.post("/api/classify/", {"image": photo}).json()
+    conforms(schema, "Classification", answer)
+    conforms(schema, "Classification", {**answer, "category": None, "would_file": False})
+    with pytest.raises(jsonschema.ValidationError):  # the check can fail
+        conforms(schema, "Classification", {**answer, "category": "vestidos"})
+
+
+def test_the_schema_is_in_english_unless_asked(client):
+    """Its descriptions are English; field titles and enum labels followed Accept-Language."""
+    spanish_caller = client.get("/api/schema/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "A page number within the paginated result set." in spanish_caller
+    assert "Un número de página" not in spanish_caller
+    asked = client.get("/api/schema/?lang=es").content.decode()
+    assert "Un número de página" in asked
 
 
 def test_upload_is_multipart_and_answers_202_with_location(schema):

@@ -289,6 +289,19 @@ def product_mark_failed(*, product: Product, error: str) -> Product:
     return product
 
 
+def products_note_waiting(*, product_ids: Sequence[int], reason: str) -> int:
+    """The model cannot be loaded: the products stay pending (the task retries, and the
+    periodic re-queue after it) and say why, so that the staff polling their status or
+    reading the product list are not left with "pending" and nothing else. The prediction
+    clears the reason."""
+    waiting = Product.objects.filter(
+        pk__in=product_ids, classification_status=Product.Status.PENDING
+    )
+    noted = waiting.update(classification_error=reason, updated_at=timezone.now())
+    catalog_changed()  # the API lists the status
+    return noted
+
+
 def product_set_category(*, product: Product, category: Category | None) -> Product:
     """A person files the product, or clears its category: then it waits in the review queue
     (a classified product without a category is in no listing and no queue: it would be lost)."""

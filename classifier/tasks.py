@@ -53,7 +53,13 @@ def classify_products(self, product_ids: list[int]) -> dict:
         except (FileNotFoundError, ValueError) as exc:  # ValueError: UnreadableImage and kin
             services.product_mark_failed(product=product, error=failure_reason(exc))
             outcome["failed"] += 1
-    results = classifier.classify_inputs(inputs, percha["MODEL_PATH"])
+    try:
+        results = classifier.classify_inputs(inputs, percha["MODEL_PATH"])
+    except ModelUnavailable as exc:  # retried (TRANSIENT); meanwhile the products say why
+        services.products_note_waiting(
+            product_ids=[p.pk for p in ready], reason=waiting_reason(exc)
+        )
+        raise
     written = services.products_apply_predictions(
         predictions={product.pk: result for product, result in zip(ready, results, strict=True)}
     )
@@ -74,6 +80,16 @@ def failure_reason(exc: Exception) -> str:
         if isinstance(exc, FileNotFoundError):
             return gettext("the photo file is no longer in the storage")
         return gettext("the photo file could not be read (%(error)s)") % {"error": exc}
+
+
+def waiting_reason(exc: ModelUnavailable) -> str:
+    """Why a product is still pending, in the shop's language (the cause stays as the loader
+    said it: a path, a file format)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return gettext(
+            "Waiting for the model, which could not be loaded (%(error)s); the product is "
+            "classified as soon as it can be."
+        ) % {"error": exc}
 
 
 @shared_task

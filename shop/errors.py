@@ -4,7 +4,14 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import (
+    DisallowedHost,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext
 from django.views.defaults import bad_request as store_bad_request
 from django.views.defaults import page_not_found
@@ -31,17 +38,30 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """Django's 400 handler: a request Django refused before any view saw it, most likely
-    more files in one form than it takes (``DATA_UPLOAD_MAX_NUMBER_FILES``)."""
+    """Django's 400 handler: a request refused before any view saw it. Under /api/ the reason
+    is said; the store's page covers the likeliest case in a form, too many photos at once."""
     if _is_api(request):
-        message = gettext(
-            "The request could not be read: too many files, too many or too large form fields, "
-            "or a malformed body. Send at most %(count)d files at a time."
-        )
-        return JsonResponse(
-            {"detail": message % {"count": settings.DATA_UPLOAD_MAX_NUMBER_FILES}}, status=400
-        )
+        return JsonResponse({"detail": refusal_reason(exception)}, status=400)
     return store_bad_request(request, exception)
+
+
+def refusal_reason(exception: Exception) -> str:
+    """Why Django refused a request, in the caller's words; the limits are the settings'."""
+    if isinstance(exception, TooManyFilesSent):
+        message = gettext("Too many files in one request: send at most %(count)d at a time.")
+        return message % {"count": settings.DATA_UPLOAD_MAX_NUMBER_FILES}
+    if isinstance(exception, TooManyFieldsSent):
+        message = gettext("Too many form fields in one request: at most %(count)d.")
+        return message % {"count": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS}
+    if isinstance(exception, RequestDataTooBig):
+        message = gettext(
+            "The request's form fields are over %(size)s, the limit (files are not counted): "
+            "send the photo as a file."
+        )
+        return message % {"size": filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)}
+    if isinstance(exception, DisallowedHost):
+        return gettext("This server does not answer to the host name the request was sent to.")
+    return gettext("The request could not be read.")
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -265,8 +265,12 @@ if CELERY_TASK_ALWAYS_EAGER:
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    # Cookies only over HTTPS, unless the store is reached over plain HTTP (docker-compose's
+    # default): a browser then drops a Secure CSRF cookie and the admin's login answers 403
+    # from any host but localhost.
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool(
+        "SECURE_COOKIES", default=SECURE_SSL_REDIRECT
+    )
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

@@ -132,8 +132,11 @@ def test_dependencies_wait_for_healthchecks(services):
             assert target in services, (name, target)
             if condition.get("condition") == "service_healthy":
                 assert "healthcheck" in services[target], (name, target)
-    for name in ("web", "worker"):
-        assert set(services[name]["depends_on"]) == {"db", "redis"}
+    assert set(services["web"]["depends_on"]) == {"db", "redis"}
+    # the others start once web has migrated the database (it is healthy after migrate)
+    for name in ("worker", "beat", "trainer"):
+        assert services[name]["depends_on"]["web"] == {"condition": "service_healthy"}, name
+    assert "migrate" in command_line(services["web"])
 
 
 def test_named_volumes_are_declared(compose, services):
@@ -246,7 +249,8 @@ def manage_py(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     base = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT"}
+        if k
+        not in {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT", "SECURE_COOKIES"}
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -256,6 +260,21 @@ def manage_py(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
         text=True,
         timeout=120,
     )
+
+
+def test_every_variable_the_settings_read_is_in_the_readmes_table():
+    """The README's configuration table is the operator's list: a variable read only in the
+    code is a setting nobody knows to set."""
+    read = set(
+        re.findall(
+            r'env(?:\.\w+)?\(\s*"([A-Z][A-Z0-9_]*)"', (ROOT / "shop/settings.py").read_text()
+        )
+    )
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("## Configuration") :]
+    table = table[: table.index("\n## ")]
+    documented = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", table))
+    assert len(read) > 30 and read <= documented, sorted(read - documented)
 
 
 def test_production_settings_pass_check_deploy():
@@ -273,6 +292,20 @@ def test_production_settings_pass_check_deploy():
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
     assert "WARNING" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("https", "secure_cookies"),
+    [({}, "True True"), ({"SECURE_SSL_REDIRECT": "false"}, "False False")],
+)
+def test_cookies_are_secure_unless_the_store_is_served_over_plain_http(https, secure_cookies):
+    """docker-compose's plain HTTP: Secure cookies would make the admin's login a 403."""
+    production = {"DEBUG": "false", "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "shop.example.com"}
+    read = "from django.conf import settings as s\n" + (
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)"
+    )
+    result = manage_py({**production, **https}, "shell", "--no-imports", "-c", read)
+    assert result.stdout.strip() == secure_cookies, result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key():

@@ -59,6 +59,7 @@ def test_missing_photo_fails_without_retry_and_drops_the_earlier_answer(product)
 
 
 def test_missing_model_is_retried_and_the_product_waits_pending(product, settings, tmp_path):
+    SERVED_MODEL = settings.PERCHA["MODEL_PATH"]
     settings.PERCHA = {**settings.PERCHA, "MODEL_PATH": tmp_path / "missing.tflite"}
     result = tasks.classify_products.apply(args=[[product.pk]])
     product.refresh_from_db()
@@ -66,6 +67,15 @@ def test_missing_model_is_retried_and_the_product_waits_pending(product, setting
     assert isinstance(result.result, ModelUnavailable)
     assert tasks.classify_products.max_retries == 8 and ModelUnavailable in tasks.TRANSIENT
     assert product.classification_status == Product.Status.PENDING  # not failed one by one
+    # and it says why, in the shop's language, to the staff polling its status
+    assert product.classification_error.startswith("Esperando al modelo")
+    assert "missing.tflite" in product.classification_error
+
+    settings.PERCHA = {**settings.PERCHA, "MODEL_PATH": SERVED_MODEL}  # the model is back
+    tasks.classify_products.apply(args=[[product.pk]]).get()
+    product.refresh_from_db()
+    assert product.classification_status != Product.Status.PENDING
+    assert product.classification_error == ""
 
 
 def test_classify_pending_requeues_pending_and_failed(product, django_capture_on_commit_callbacks):

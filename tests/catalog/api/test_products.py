@@ -7,11 +7,12 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import BadRequest, DisallowedHost, RequestDataTooBig, TooManyFieldsSent
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import get_resolver, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from catalog.models import Category, Product
 from tests.conftest import SERVED_CLASSES
@@ -188,8 +189,27 @@ def test_a_request_django_refuses_is_a_json_400_under_the_api(token_client, phot
     files = [SimpleUploadedFile(f"{i}.jpg", photo_bytes, "image/jpeg") for i in range(3)]
     response = token_client.post(LIST, {"name": "Falda", "price": "5", "image": files})
     assert response.status_code == 400 and response["Content-Type"] == "application/json"
-    assert response.json()["detail"].endswith("Send at most 2 files at a time.")
+    assert response.json() == {"detail": "Too many files in one request: send at most 2 at a time."}
     assert not Product.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("exception", "reason"),
+    [
+        (TooManyFieldsSent(), "Too many form fields in one request: at most 1000."),
+        (RequestDataTooBig(), "The request's form fields are over 11.0\xa0MB, the limit"),
+        (DisallowedHost(), "This server does not answer to the host name"),
+        (BadRequest(), "The request could not be read."),
+    ],
+)
+def test_a_refused_request_under_the_api_says_why(rf, exception, reason):
+    """Each cause its own reason: a bad Host header was answered "too many files"."""
+    handler = get_resolver().resolve_error_handler(400)
+    with translation.override("en"):
+        response = handler(rf.get("/api/products/"), exception)
+    assert response.status_code == 400 and json.loads(response.content)["detail"].startswith(reason)
+    store = handler(rf.get("/"), exception)
+    assert store["Content-Type"].startswith("text/html")
 
 
 def test_a_server_error_under_the_api_is_json_and_tells_nothing_of_the_error(rf):

@@ -154,4 +154,5 @@ def serve_media(request: HttpRequest, path: str) -> HttpResponse:
     response["Content-Type"] = content_type
     for header, value in MEDIA_HEADERS.items():
         response[header] = value
+    response.language_free = True  # shop.middleware: one copy for every language
     return response

@@ -22,6 +22,12 @@ class ClassifyAnonThrottle(AnonRateThrottle):
 
 
 class ClassifyThrottled(Throttled):
-    default_detail = _("Too many photos classified from this address without signing in.")
-    extra_detail_singular = _("Try again in {wait} second, or sign in.")
-    extra_detail_plural = _("Try again in {wait} seconds, or sign in.")
+    # Anonymous callers have no way to sign in from the API: say what an account changes,
+    # not "sign in" (the store gives accounts and tokens; there is no sign-up)
+    default_detail = _("Too many photos classified from this address.")
+    extra_detail_singular = _(
+        "Try again in {wait} second (callers with an account of the store are not limited)."
+    )
+    extra_detail_plural = _(
+        "Try again in {wait} seconds (callers with an account of the store are not limited)."
+    )

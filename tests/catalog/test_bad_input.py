@@ -293,6 +293,9 @@ def test_stored_photo_is_served_as_an_image_with_inert_headers(
         assert response["Content-Type"] == content_type
         assert response["X-Content-Type-Options"] == "nosniff"
         assert "sandbox" in response["Content-Security-Policy"]
+        # the same bytes in every language: one cached copy, not one per Accept-Language
+        assert "Accept-Language" not in response.get("Vary", "")
+        assert "Content-Language" not in response
 
 
 @pytest.mark.parametrize(

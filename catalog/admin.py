@@ -41,6 +41,7 @@ from catalog.forms import (
     ProductAddForm,
     ProductChangeForm,
     SetCategoryForm,
+    SetPriceForm,
     is_camera_file_name,
     product_name_from_filename,
 )
@@ -60,7 +61,8 @@ admin.site.enable_nav_sidebar = False
 MAX_NAMED_COPIES = 5  # copies or camera names in an upload of dozens: the first few, then a count
 
 HIDDEN_WITHOUT_PRICE = _(
-    "Without a price above 0, a product is hidden from the store: give it its price and publish it."
+    "Without a price above 0, a product is hidden from the store: select them in the product "
+    "list and use “Set price…”, which can publish them too."
 )
 
 
@@ -501,14 +503,32 @@ class ProductAdminBase(ChangesCatalogOnDelete):
                 return None  # back to the list
         else:
             form = SetCategoryForm()
+        intro = _("A category set here is a person's choice: the model will not change it.")
+        return self._action_form_page(
+            request, queryset, form, "set_category", _("Set the category"), intro, _("Set category")
+        )
+
+    def _action_form_page(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Product],
+        form: Form,
+        action: str,
+        title: str,
+        intro: str,
+        submit_label: str,
+    ) -> TemplateResponse:
+        """An action's intermediate page: what it does, the selected products, its form."""
         context = {
-            **self._form_page_context(request, form, _("Set the category")),
+            **self._form_page_context(request, form, title),
+            "intro": intro,
+            "submit_label": submit_label,
             "products": queryset,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "action_name": "set_category",
-            "media": self.media,
+            "action_name": action,
+            "media": self.media + form.media,
         }
-        return TemplateResponse(request, "admin/catalog/set_category.html", context)
+        return TemplateResponse(request, "admin/catalog/action_form.html", context)
 
     def _form_page_context(self, request: HttpRequest, form: Form, title: str) -> dict:
         """What a custom admin page with one form needs to look like the admin's own."""
@@ -519,6 +539,35 @@ class ProductAdminBase(ChangesCatalogOnDelete):
             "form": form,
             "adminform": _admin_form(form),
         }
+
+    @admin.action(description=_("Set price…"), permissions=["change"])
+    def set_price(self, request: HttpRequest, queryset: QuerySet[Product]) -> HttpResponse | None:
+        """An intermediate page asks for the price (and whether to publish), then prices every
+        selected product: a bulk upload without a price left each to its own edit page."""
+        if "apply" in request.POST:
+            form = SetPriceForm(request.POST)
+            if form.is_valid():
+                price = form.cleaned_data["price"]
+                count = services.products_set_price(products=queryset, price=price)
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(count)d product now costs %(price)s.",
+                        "%(count)d products now cost %(price)s.",
+                        count,
+                    )
+                    % {"count": count, "price": money(price)},
+                    messages.SUCCESS,
+                )
+                if form.cleaned_data["publish"]:
+                    self.publish(request, queryset)  # its messages say what stays hidden
+                return None  # back to the list
+        else:
+            form = SetPriceForm()
+        intro = _("The same price for every selected product.")
+        return self._action_form_page(
+            request, queryset, form, "set_price", _("Set the price"), intro, _("Set price")
+        )
 
     @admin.action(description=_("Publish"), permissions=["change"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
@@ -604,7 +653,14 @@ class ProductAdmin(ProductAdminBase):
         PricedFilter,
     ]
     date_hierarchy = "created_at"
-    actions = ["reclassify", "accept_suggestion", "set_category", "publish", "unpublish"]
+    actions = [
+        "reclassify",
+        "accept_suggestion",
+        "set_category",
+        "set_price",
+        "publish",
+        "unpublish",
+    ]
 
     def get_urls(self) -> list:
         urls = [

@@ -286,8 +286,8 @@ class BulkUploadForm(forms.Form):
         localize=True,
         widget=PRICE_INPUT,
         help_text=_(
-            "The same price for every product; edit them one by one afterwards. Without a "
-            "price they are created hidden from the store."
+            "The same price for every product (“Set price…” in the product list changes it for "
+            "a selection afterwards). Without a price they are created hidden from the store."
         ),
     )
     is_published = forms.BooleanField(
@@ -312,3 +312,25 @@ class SetCategoryForm(forms.Form):
     # no category chosen in advance: "Camisetas y tops", preselected, was one click from filing
     # a whole selection there by mistake
     category = CategoryChoiceField(label=capfirst(_("category")))
+
+
+class SetPriceForm(forms.Form):
+    """The intermediate page of the "Set price" action: photos uploaded or imported without a
+    price are created hidden, and were priced one edit page at a time."""
+
+    price = forms.DecimalField(
+        label=capfirst(_("price")),
+        min_value=Decimal("0.01"),
+        max_digits=10,
+        decimal_places=2,
+        localize=True,
+        widget=PRICE_INPUT,
+    )
+    publish = forms.BooleanField(
+        label=_("Publish them too"),
+        required=False,
+        help_text=_(
+            "Those without a category are shown once they are filed. Rename those named after "
+            "their camera file (IMG 2041) first."
+        ),
+    )

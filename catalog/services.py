@@ -448,6 +448,17 @@ def categories_sync_with_model(*, labels: Sequence[Label] | None = None) -> Cate
     return result
 
 
+def products_set_price(*, products: Iterable[Product], price: Decimal) -> int:
+    """One price for many products (one UPDATE); returns how many. Publishing is its own
+    step (``products_set_published``), with its own rule."""
+    if not price > 0:
+        raise ValueError(f"a price above 0, not {price}")
+    ids = [product.pk for product in products]
+    changed = Product.objects.filter(pk__in=ids).update(price=price, updated_at=timezone.now())
+    catalog_changed()
+    return changed
+
+
 def products_set_published(*, products: Iterable[Product], published: bool) -> int:
     """Show or hide products in the storefront in one query; returns how many changed.
 

@@ -389,6 +389,46 @@ def test_review_queue_set_category_through_an_intermediate_page(admin_client, ph
     }
 
 
+def test_set_price_prices_a_selection_and_may_publish_it(admin_client, client, photo_bytes):
+    """A bulk upload without a price leaves every product hidden at 0; one action prices them
+    all, and publishes them if asked, saying what still keeps one from customers."""
+    dresses = Category.objects.get(slug="vestidos")
+    filed = make_product(photo_bytes, name="Falda", price=None, category=dresses)
+    unfiled = make_product(another_photo(photo_bytes, 80), name="Abrigo", price=None)
+    assert (filed.price, filed.is_published) == (0, False)
+    page = action(admin_client, CHANGELIST, "set_price", [filed, unfiled])
+    html = page.content.decode()
+    assert page.status_code == 200 and "Set the price" in html and "Falda" in html
+    refused = action(admin_client, CHANGELIST, "set_price", [filed, unfiled], apply="1", price="0")
+    assert "greater than or equal to 0.01" in refused.content.decode()
+    assert Product.objects.get(pk=filed.pk).price == 0
+
+    done = action(
+        admin_client,
+        CHANGELIST,
+        "set_price",
+        [filed, unfiled],
+        apply="1",
+        price="12.50",
+        publish="on",
+    )
+    html = done.content.decode()
+    assert "2 products now cost €12.50." in html and "2 products published." in html
+    assert "1 published product has no category yet" in html
+    for product in (filed, unfiled):
+        product.refresh_from_db()
+        assert product.price == Decimal("12.50") and product.is_published
+    assert client.get(filed.get_absolute_url()).status_code == 200  # customers see it
+    assert client.get(unfiled.get_absolute_url()).status_code == 404  # not until it is filed
+
+
+def test_set_price_without_publishing_leaves_them_hidden(admin_client, photo_bytes):
+    product = make_product(photo_bytes, name="Bolso", price=None)
+    action(admin_client, CHANGELIST, "set_price", [product], apply="1", price="30")
+    product.refresh_from_db()
+    assert product.price == Decimal("30") and not product.is_published
+
+
 def test_review_queue_accept_and_reclassify(
     admin_client, photo_bytes, django_capture_on_commit_callbacks
 ):

@@ -162,7 +162,8 @@ class Command(BaseCommand):
                 self.style.WARNING(
                     _(
                         "Without a --price above 0, the products are hidden from the store: "
-                        "give each its price and publish it in the admin."
+                        "select them in the admin's product list and use “Set price…”, which "
+                        "can publish them too."
                     )
                 )
             )

@@ -42,10 +42,9 @@ from catalog.forms import (
     ProductChangeForm,
     SetCategoryForm,
     SetPriceForm,
-    is_camera_file_name,
-    product_name_from_filename,
 )
 from catalog.models import Category, Product, ProductReview, TrainingRun, in_language
+from catalog.names import is_camera_file_name, product_name_from_filename
 from catalog.photos import photo_digest
 from catalog.templatetags.store import money
 from classifier import predictor

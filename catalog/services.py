@@ -34,6 +34,7 @@ from django.utils.text import slugify
 from catalog import selectors
 from catalog.cache import catalog_changed
 from catalog.models import Category, Product
+from catalog.names import is_camera_file_name
 from catalog.photos import (
     make_display,
     make_thumbnail,
@@ -128,16 +129,23 @@ PRODUCT_EDITABLE_FIELDS = ("name", "description", "price", "is_published")
 
 def product_update(*, product: Product, data: Mapping[str, Any]) -> Product:
     """A person edits the shop fields; the photo, the category and the model's fields have their
-    own services. The slug stays as it is, so links already shared keep working."""
+    own services. The slug stays as it is, so links already shared keep working, except for a
+    hidden product whose slug came from a camera's file name ("img-2041"): it was kept hidden
+    until someone named it, and is now addressed by that name."""
     unknown = set(data) - set(PRODUCT_EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"product_update cannot change {sorted(unknown)}")
+    was_hidden, old_name = not product.is_published, product.name
     for field, value in data.items():
         if field in ("name", "description"):
             value = shop_text(value).strip() if field == "name" else shop_text(value)
         setattr(product, field, value)
+    fields = [*data, "updated_at"]
+    if was_hidden and product.name != old_name and is_camera_file_name(product.slug):
+        product.slug = _unique_slug(product.name)
+        fields.append("slug")
     product.full_clean()
-    product.save(update_fields=[*data, "updated_at"])
+    product.save(update_fields=fields)
     catalog_changed()
     return product
 

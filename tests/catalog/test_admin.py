@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from catalog import services
-from catalog.forms import BulkUploadForm, price_pattern, product_name_from_filename
+from catalog.forms import BulkUploadForm, price_pattern
 from catalog.models import Category, Product
 from tests.catalog.factories import make_product
 from tests.on_commit import tasks
@@ -614,21 +614,6 @@ def test_bulk_upload_without_photos_is_a_form_error(admin_client):
     response = admin_client.post(reverse("admin:catalog_product_bulk_upload"), {"price": "1"})
     assert response.status_code == 200
     assert "photos" in response.context["form"].errors
-
-
-@pytest.mark.parametrize(
-    ("filename", "name"),
-    [
-        ("camiseta_roja.jpg", "Camiseta roja"),
-        ("IMG_2041.JPG", "IMG 2041"),
-        ("  vestido--largo .png", "Vestido largo"),
-        (".jpg", "Jpg"),
-        ("___.png", "Product"),
-    ],
-)
-def test_product_name_from_filename(filename, name):
-    with translation.override("en"):
-        assert product_name_from_filename(filename) == name
 
 
 def test_category_admin_lists_product_counts(admin_client, photo_bytes):

@@ -16,8 +16,8 @@ from django.urls import reverse
 
 from catalog import search, selectors, services
 from catalog.cache import catalog_changed
-from catalog.forms import product_name_from_filename
 from catalog.models import Category, Product
+from catalog.names import product_name_from_filename
 
 pytestmark = pytest.mark.django_db
 LIST = reverse("api:product-list")

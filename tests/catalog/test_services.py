@@ -81,6 +81,25 @@ def test_the_size_of_the_product_pages_photo_is_kept_upright(photo_bytes):
     assert (turned.photo_width, turned.photo_height) == upright
 
 
+def test_naming_a_camera_named_product_gives_it_an_address_by_its_name(photo_bytes):
+    """Kept hidden until someone names it, it should not go on sale at /p/img-2041/."""
+    product = make_product(photo_bytes, name="IMG 2041", is_published=False)
+    assert product.slug == "img-2041"
+    services.product_update(product=product, data={"name": "Jersey de rombos"})
+    product.refresh_from_db()
+    assert product.slug == "jersey-de-rombos"
+    services.product_update(product=product, data={"name": "Jersey de rombos azul"})
+    assert product.slug == "jersey-de-rombos"  # a person's name: its address stays
+
+
+def test_a_published_products_address_never_changes(photo_bytes):
+    """Links to it may be shared already, camera name or not."""
+    product = make_product(photo_bytes, name="IMG 2042")
+    assert product.is_published and product.slug == "img-2042"
+    services.product_update(product=product, data={"name": "Falda plisada"})
+    assert Product.objects.get(pk=product.pk).slug == "img-2042"
+
+
 def test_stored_name_never_comes_from_the_client(photo_bytes):
     product = services.product_create(
         name="x", image=upload(photo_bytes, "evil.html"), price=Decimal("1")

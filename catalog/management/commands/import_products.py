@@ -26,8 +26,8 @@ from django.utils.translation import ngettext
 from tqdm import tqdm
 
 from catalog import services
-from catalog.forms import is_camera_file_name, product_name_from_filename
 from catalog.models import Category, Product
+from catalog.names import is_camera_file_name, product_name_from_filename
 from catalog.photos import photo_digest
 
 # Files with these names are tried; those the store cannot use (HEIC from a phone, SVG) are

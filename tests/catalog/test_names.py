@@ -1,10 +1,12 @@
-"""The admin forms' helpers that need no database: telling a camera's file name from a person's."""
+"""Names for products nobody has named yet: from the photo's file name, and whether a device
+made that name (catalog/names.py)."""
 
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
-from catalog.forms import is_camera_file_name
+from catalog.names import is_camera_file_name, product_name_from_filename
 
 CAMERA_NAMES = [
     "IMG_20231105_123456.jpg",
@@ -89,3 +91,18 @@ def test_a_name_a_camera_phone_or_app_gave_is_recognised(filename):
 @pytest.mark.parametrize("filename", PERSON_NAMES)
 def test_a_name_a_person_gave_is_not_taken_for_a_cameras(filename):
     assert not is_camera_file_name(filename)
+
+
+@pytest.mark.parametrize(
+    ("filename", "name"),
+    [
+        ("camiseta_roja.jpg", "Camiseta roja"),
+        ("IMG_2041.JPG", "IMG 2041"),
+        ("  vestido--largo .png", "Vestido largo"),
+        (".jpg", "Jpg"),
+        ("___.png", "Product"),
+    ],
+)
+def test_product_name_from_filename(filename, name):
+    with translation.override("en"):
+        assert product_name_from_filename(filename) == name

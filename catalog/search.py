@@ -10,14 +10,15 @@ categories.
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
-from catalog.models import Category
+from catalog.models import Category, Product
 
 # Letters customers type with or without their accent; the key is the folded form.
 _ACCENTED = "áàâäãåéèêëíìîïóòôöõúùûüñçý"
@@ -34,6 +35,10 @@ STOP_WORDS = frozenset(
     {"a", "al", "con", "de", "del", "e", "el", "en", "la", "las", "lo", "los", "o", "para"}
     | {"por", "u", "un", "una", "y", "an", "and", "for", "in", "of", "on", "or", "the", "with"}
 )
+# the start of the text or a character that is not a letter, digit or _ (\W is the same in
+# PostgreSQL's regular expressions and Python's; \b and \m are not)
+WORD_START = r"(^|\W)"
+MAX_RELAXED_WORDS = 8  # words tried one by one when a search found nothing
 # what a word is looked for in, of each category
 CATEGORY_TEXT = ("name_es", "name_en", "keywords")
 WORD = re.compile(r"\w+(?:[-'.]\w+)*")
@@ -46,8 +51,10 @@ def fold(text: str) -> str:
 
 
 def words(query: str) -> list[str]:
-    """The query's words, folded, without repeats or joining words."""
-    found = list(dict.fromkeys(fold(w) for w in WORD.findall(query)))
+    """The query's words, folded, without repeats or joining words. Composed first: typed
+    decomposed ("a" + a combining accent, as macOS may), a word split at its accent."""
+    composed = unicodedata.normalize("NFC", query)
+    found = list(dict.fromkeys(fold(w) for w in WORD.findall(composed)))
     return [w for w in found if w not in STOP_WORDS] or found
 
 
@@ -64,9 +71,10 @@ def stem(word: str) -> str:
 
 def pattern(word: str) -> str:
     """A regular expression, valid for Python, PostgreSQL and SQLite, matching the stem of a
-    folded ``word`` with or without accents, in either case."""
+    folded ``word`` with or without accents, in either case, at the start of a word: "shirt"
+    finds "T-shirt" but not "sweatshirt", "ten" not "Pantene"."""
     base = stem(word)
-    parts = []
+    parts = [WORD_START]
     for i, char in enumerate(base):
         variants = _FINAL_IY if i == len(base) - 1 and char in "iy" else _VARIANTS.get(char)
         parts.append(f"[{''.join(sorted(variants))}]" if variants else re.escape(char))
@@ -102,3 +110,29 @@ def search_filter(query: str) -> Q:
             | Q(category_id__in=matching_categories(expression, categories))
         )
     return condition
+
+
+def words_found_nowhere(query: str, products: QuerySet[Product]) -> list[str]:
+    """The words of ``query`` that no product of ``products`` matches on its own: "blanca" in
+    "camiseta blanca", where no product says its colour. One query a word; the storefront
+    asks only once a search found nothing."""
+    found_nowhere = []
+    for word in words(query)[:MAX_RELAXED_WORDS]:
+        if not products.filter(search_filter(word)).exists():
+            found_nowhere.append(word)
+    return found_nowhere
+
+
+def spelling_suggestion(query: str) -> str:
+    """The query with each word the categories' names and search words do not know replaced by
+    the closest one they do ("zapatilas" → "zapatillas"), or "" when nothing changed."""
+    vocabulary: set[str] = set()
+    for texts in Category.objects.values_list(*CATEGORY_TEXT):
+        vocabulary.update(WORD.findall(fold(" ".join(texts))))
+    suggested = []
+    for word in words(query):
+        known = len(word) < 4 or any(re.match(pattern(word), v) for v in vocabulary)
+        close = [] if known else difflib.get_close_matches(word, vocabulary, n=1, cutoff=0.8)
+        suggested.append(close[0] if close else word)
+    suggestion = " ".join(suggested)
+    return suggestion if suggestion != " ".join(words(query)) else ""

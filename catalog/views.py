@@ -7,6 +7,8 @@ the API and the admin agree on what "visible" means.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,6 +19,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from catalog import cache as catalog_cache
+from catalog import search as search_words
 from catalog import selectors, seo
 from catalog.classifier_page import page_config
 from catalog.models import Category, Product
@@ -131,10 +134,26 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def search(request: HttpRequest) -> HttpResponse:
     """Products whose name (or description) holds the query; an empty query explains itself."""
     query = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
-    page_obj = None
-    if query:
-        page_obj = _page(request, selectors.product_list(search=query, published_only=True))
-    return render(request, "catalog/search.html", {"query": query, "page_obj": page_obj})
+    context: dict = {"query": query, "page_obj": None, "ignored": [], "suggestion": ""}
+    if not query:
+        return render(request, "catalog/search.html", context)
+    products = selectors.product_list(search=query, published_only=True)
+    if not products.exists():
+        # Every word must match: "camiseta blanca" found nothing in a shop whose names say no
+        # colour. Leave out the words nothing matches, and say so; failing that, a spelling.
+        visible = selectors.product_list(published_only=True)
+        ignored = search_words.words_found_nowhere(query, visible)
+        kept = [word for word in search_words.words(query) if word not in ignored]
+        if ignored and kept:
+            products = selectors.product_list(search=" ".join(kept), published_only=True)
+            context["ignored"] = ignored
+        else:
+            suggestion = search_words.spelling_suggestion(query)
+            if suggestion and selectors.product_list(search=suggestion).exists():
+                context["suggestion"] = suggestion
+                context["suggestion_url"] = f"{request.path}?{urlencode({'q': suggestion})}"
+    context["page_obj"] = _page(request, products)
+    return render(request, "catalog/search.html", context)
 
 
 def classifier(request: HttpRequest) -> HttpResponse:

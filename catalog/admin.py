@@ -146,8 +146,8 @@ def _with_suggestion_names(queryset: QuerySet) -> QuerySet:
 
 
 class ChangesCatalogOnDelete(admin.ModelAdmin):
-    """Deleting has no service: the admin deletes the rows and says the catalog changed (the
-    cached pages show them)."""
+    """Deleting a category has no service (no files to remove): the admin deletes the rows and
+    says the catalog changed (the cached pages show them)."""
 
     def delete_model(self, request: HttpRequest, obj) -> None:
         super().delete_model(request, obj)
@@ -182,9 +182,15 @@ class CategoryAdmin(ChangesCatalogOnDelete):
         catalog_changed()
 
 
-class ProductAdminBase(ChangesCatalogOnDelete):
-    """What the product list and the review queue share: the forms, saving through the
-    services, the read-only model outputs and the columns that show them."""
+class ProductAdminBase(admin.ModelAdmin):
+    """What the product list and the review queue share: the forms, saving and deleting through
+    the services, the read-only model outputs and the columns that show them."""
+
+    def delete_model(self, request: HttpRequest, obj: Product) -> None:
+        services.products_delete(products=[obj])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
+        services.products_delete(products=queryset)
 
     list_select_related = ["category"]
     search_fields = ["name"]

@@ -456,6 +456,31 @@ def categories_sync_with_model(*, labels: Sequence[Label] | None = None) -> Cate
     return result
 
 
+def products_delete(*, products: Iterable[Product]) -> int:
+    """Delete products and, once that is committed, their photo files (the original, the
+    thumbnail and the product page's copy), which deleting the rows alone left in the storage
+    for ever. Returns how many were deleted."""
+    targets = Product.objects.filter(pk__in=[product.pk for product in products])
+    files = [
+        (field.storage, field.name)
+        for product in targets.only("image", "thumbnail", "display")
+        for field in (product.image, product.thumbnail, product.display)
+        if field.name
+    ]
+    deleted, _ = targets.delete()
+    transaction.on_commit(lambda: _delete_files(files))
+    catalog_changed()
+    return deleted
+
+
+def _delete_files(files: list[tuple[Any, str]]) -> None:
+    for storage, name in files:
+        try:
+            storage.delete(name)
+        except OSError:  # already gone, or the storage is unreachable: the rows are what count
+            logger.warning("could not delete the photo file %s", name, exc_info=True)
+
+
 def products_set_price(*, products: Iterable[Product], price: Decimal) -> int:
     """One price for many products (one UPDATE); returns how many. Publishing is its own
     step (``products_set_published``), with its own rule."""

@@ -267,6 +267,14 @@ class ProductViewSet(GenericViewSet):
         return self.product_response(product)
 
     @extend_schema(
+        summary="Delete a product and its photos (staff)",
+        responses={204: None, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    def destroy(self, request: Request, pk: str) -> Response:
+        services.products_delete(products=[self.get_object()])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
         summary="Classification status (poll after an upload)",
         responses={200: s.ProductStatusSerializer, 404: NOT_FOUND},
     )

@@ -429,6 +429,19 @@ def test_set_price_without_publishing_leaves_them_hidden(admin_client, photo_byt
     assert product.price == Decimal("30") and not product.is_published
 
 
+def test_deleting_in_the_admin_removes_the_photo_files(
+    admin_client, photo_bytes, django_capture_on_commit_callbacks
+):
+    """One from its page, two from the list: the files went with none of them before."""
+    one, *two = (make_product(another_photo(photo_bytes, q), name=f"P{q}") for q in (70, 80, 90))
+    stored = [f for p in (one, *two) for f in (p.image, p.thumbnail)]
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(reverse("admin:catalog_product_delete", args=[one.pk]), {"post": "yes"})
+        action(admin_client, CHANGELIST, "delete_selected", two, post="yes")
+    assert not Product.objects.exists()
+    assert not any(f.storage.exists(f.name) for f in stored)
+
+
 def test_review_queue_accept_and_reclassify(
     admin_client, photo_bytes, django_capture_on_commit_callbacks
 ):

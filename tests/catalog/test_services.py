@@ -100,6 +100,23 @@ def test_a_published_products_address_never_changes(photo_bytes):
     assert Product.objects.get(pk=product.pk).slug == "img-2042"
 
 
+def test_deleting_products_removes_their_photo_files_once_committed(
+    photo_bytes, django_capture_on_commit_callbacks
+):
+    large = make_product(large_photo(photo_bytes), name="Grande")
+    small = make_product(photo_bytes, name="Pequeña")
+    kept = make_product(photo_bytes, name="Queda")
+    files = [f for p in (large, small) for f in (p.image, p.thumbnail, p.display) if f.name]
+    assert len(files) == 5 and all(f.storage.exists(f.name) for f in files)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert services.products_delete(products=[large, small]) == 2
+    assert all(f.storage.exists(f.name) for f in files)  # a rollback would still find them
+    for callback in callbacks:
+        callback()
+    assert not any(f.storage.exists(f.name) for f in files)
+    assert list(Product.objects.all()) == [kept] and kept.image.storage.exists(kept.image.name)
+
+
 def test_stored_name_never_comes_from_the_client(photo_bytes):
     product = services.product_create(
         name="x", image=upload(photo_bytes, "evil.html"), price=Decimal("1")

@@ -68,6 +68,25 @@ def test_staff_see_every_product(staff_client, token_client, mixed):
     assert set(ids(token_client.get(LIST))) == everything
 
 
+def test_staff_delete_a_product_and_its_photos(
+    token_client, anon_client, photo_bytes, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        created = token_client.post(
+            LIST,
+            {"name": "Falda", "price": "5", "image": SimpleUploadedFile("f.jpg", photo_bytes)},
+        )
+    assert created.status_code == 202
+    product = Product.objects.get(pk=created.json()["id"])
+    stored = [product.image, product.thumbnail]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = token_client.delete(f"/api/products/{product.pk}/")
+    assert response.status_code == 204 and not response.content
+    assert token_client.get(f"/api/products/{product.pk}/").status_code == 404
+    assert not any(f.storage.exists(f.name) for f in stored)
+    assert anon_client.delete(f"/api/products/{product.pk}/").status_code == 401
+
+
 @pytest.mark.parametrize("hidden", ["unpublished", "unfiled", "pending"])
 def test_hidden_products_are_404_to_non_staff_but_not_to_staff(
     anon_client, customer_client, staff_client, mixed, hidden

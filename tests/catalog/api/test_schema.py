@@ -43,7 +43,11 @@ def test_every_endpoint_is_documented(schema):
         "/api/products/{id}/accept-suggestion/",
         "/api/classify/",
     }
-    assert set(schema["paths"]["/api/products/{id}/"]) - {"parameters"} == {"get", "patch"}
+    assert set(schema["paths"]["/api/products/{id}/"]) - {"parameters"} == {
+        "get",
+        "patch",
+        "delete",
+    }
 
 
 def test_a_products_id_is_an_integer_and_a_category_a_slug(schema):

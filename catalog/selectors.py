@@ -56,6 +56,11 @@ def product_list(
     return qs.order_by(*SORTS.get(sort, SORTS["newest"]))
 
 
+def product_with_photo(digest: str) -> Product | None:
+    """The newest product whose photo has these bytes (``catalog.photos.photo_digest``)."""
+    return Product.objects.filter(photo_sha256=digest).order_by("-id").first() if digest else None
+
+
 def products_by_photo(digests: Iterable[str]) -> dict[str, str]:
     """Photo digest → the name of a product that has that photo, for the digests the store
     has: one query, however many photos."""

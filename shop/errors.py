@@ -1,5 +1,6 @@
 """Error responses: JSON under /api/, where clients parse the body, in the API's shape
-(``{"detail": …}``) and the caller's language; the store's own pages elsewhere."""
+(``{"detail": …, "code": …}``, catalog/api/errors.py) and the caller's language; the store's own
+pages elsewhere."""
 
 from __future__ import annotations
 
@@ -31,7 +32,10 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
             "There is nothing at %(path)s; the API's endpoints are listed at %(docs)s."
         )
         return JsonResponse(
-            {"detail": message % {"path": request.path, "docs": f"{API_PREFIX}docs/"}},
+            {
+                "detail": message % {"path": request.path, "docs": f"{API_PREFIX}docs/"},
+                "code": "not_found",
+            },
             status=404,
         )
     return page_not_found(request, exception)
@@ -41,7 +45,8 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     """Django's 400 handler: a request refused before any view saw it. Under /api/ the reason
     is said; the store's page covers the likeliest case in a form, too many photos at once."""
     if _is_api(request):
-        return JsonResponse({"detail": refusal_reason(exception)}, status=400)
+        body = {"detail": refusal_reason(exception), "code": "bad_request"}
+        return JsonResponse(body, status=400)
     return store_bad_request(request, exception)
 
 
@@ -68,5 +73,5 @@ def server_error(request: HttpRequest) -> HttpResponse:
     """Django's 500 handler. Nothing of the error is shown, in either shape."""
     if _is_api(request):
         message = gettext("Something went wrong on the server; try again in a few minutes.")
-        return JsonResponse({"detail": message}, status=500)
+        return JsonResponse({"detail": message, "code": "server_error"}, status=500)
     return store_server_error(request)

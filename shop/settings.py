@@ -193,6 +193,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "catalog.api.pagination.PageNumbers",
     "PAGE_SIZE": 24,
     "DEFAULT_SCHEMA_CLASS": "catalog.api.schema.PerchaAutoSchema",
+    "EXCEPTION_HANDLER": "catalog.api.errors.exception_handler",  # adds "code" to "detail"
     "DEFAULT_THROTTLE_RATES": {"classify_anon": env("CLASSIFY_ANON_RATE", default="20/minute")},
     # Proxies in front of the app that append to X-Forwarded-For; 0 trusts only REMOTE_ADDR,
     # so a client cannot dodge the classify throttle by sending its own header.

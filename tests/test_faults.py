@@ -129,7 +129,9 @@ def api() -> APIClient:
 
 def upload(api: APIClient, photo: bytes, name: str = "Camiseta") -> int:
     image = SimpleUploadedFile("foto.jpg", photo, content_type="image/jpeg")
-    response = api.post("/api/products/", {"name": name, "price": "10", "image": image})
+    # the same photo more than once here: these tests are about faults, not copies
+    data = {"name": name, "price": "10", "image": image, "duplicate": "true"}
+    response = api.post("/api/products/", data)
     assert response.status_code == 202, response.content
     return response.json()["id"]
 
@@ -299,7 +301,7 @@ def test_two_hundred_uploads_at_once_none_lost_none_twice(
         # ten names for 200 products: concurrent uploads race for the same slugs
         return requests.post(
             f"{live_server.url}/api/products/",
-            data={"name": f"Camiseta {i % 10}", "price": "9.90"},
+            data={"name": f"Camiseta {i % 10}", "price": "9.90", "duplicate": "true"},
             files={"image": (f"{i}.jpg", photo_bytes, "image/jpeg")},
             headers=headers,
             timeout=120,

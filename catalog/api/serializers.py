@@ -317,6 +317,12 @@ class ProductCreateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
         help_text="File it here yourself; the model's prediction will not replace it.",
     )
     is_published = serializers.BooleanField(default=True)
+    duplicate = serializers.BooleanField(
+        default=False,
+        help_text="Create it even if a product of the store has the same photo (the same "
+        "bytes). Without it that is a 409 naming the product: a retried upload must not put "
+        "the garment on sale twice.",
+    )
 
 
 class ProductUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
@@ -357,3 +363,12 @@ class ClassificationSerializer(serializers.Serializer):
         "confidence reaches the store's threshold and the label has a category. If not, the "
         "product would wait in the review queue for a person."
     )
+
+
+class DuplicatePhotoSerializer(serializers.Serializer):
+    """For the schema: the 409 of an upload whose photo a product already has."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField(help_text="duplicate_photo")
+    product = serializers.IntegerField(help_text="The id of the product that has the photo.")
+    product_url = serializers.URLField()

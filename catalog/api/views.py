@@ -38,10 +38,11 @@ import classifier
 from catalog import cache as catalog_cache
 from catalog import selectors, services
 from catalog.api import serializers as s
+from catalog.api.errors import ErrorSerializer
 from catalog.api.permissions import IsStaffOrReadOnly, is_staff
 from catalog.api.throttles import ClassifyAnonThrottle, ClassifyThrottled
 from catalog.models import Category, Product, in_language
-from catalog.photos import photo_error_message, validated_photo
+from catalog.photos import photo_digest, photo_error_message, read_upload, validated_photo
 from classifier.labels import label_for
 from classifier.predictor import ModelUnavailable
 
@@ -50,10 +51,16 @@ logger = logging.getLogger(__name__)
 # Token first: its WWW-Authenticate header turns "not signed in" into 401 rather than 403.
 AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
 
-UNAUTHENTICATED = OpenApiResponse(description="Not signed in: send a staff token or session.")
-FORBIDDEN = OpenApiResponse(description="Signed in but not staff, or the CSRF token is missing.")
-NOT_FOUND = OpenApiResponse(description="No such product, or it is not published.")
-UNSUPPORTED = OpenApiResponse(description="The body is not in a media type this endpoint reads.")
+UNAUTHENTICATED = OpenApiResponse(
+    ErrorSerializer, description="Not signed in: send a staff token or session."
+)
+FORBIDDEN = OpenApiResponse(
+    ErrorSerializer, description="Signed in but not staff, or the CSRF token is missing."
+)
+NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such product, or it is not published.")
+UNSUPPORTED = OpenApiResponse(
+    ErrorSerializer, description="The body is not in a media type this endpoint reads."
+)
 BAD_PHOTO = OpenApiResponse(description='Invalid input, e.g. {"image": ["the file is empty; …"]}.')
 LOCATION = OpenApiParameter(
     "Location",
@@ -236,15 +243,40 @@ class ProductViewSet(GenericViewSet):
             400: BAD_PHOTO,
             401: UNAUTHENTICATED,
             403: FORBIDDEN,
+            409: OpenApiResponse(
+                s.DuplicatePhotoSerializer,
+                description="code duplicate_photo: a product already has this photo.",
+            ),
             415: UNSUPPORTED,
         },
     )
     def create(self, request: Request) -> Response:
         payload = s.ProductCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        if not data.pop("duplicate"):
+            with service_errors("image"):
+                digest = photo_digest(read_upload(data["image"]))
+            if (existing := selectors.product_with_photo(digest)) is not None:
+                return self.duplicate_response(existing)
         with service_errors("image"):
-            product = services.product_create(**payload.validated_data)
+            product = services.product_create(**data)
         return self.product_response(self.fresh(product), status.HTTP_202_ACCEPTED)
+
+    def duplicate_response(self, existing: Product) -> Response:
+        """409, naming the product that has the photo: as bulk uploads and imports skip it."""
+        message = gettext(
+            "Product %(id)s (“%(name)s”) already has this photo; send duplicate=true to create "
+            "another one anyway."
+        )
+        url = self.reverse_action("detail", args=[existing.pk])
+        body = {
+            "detail": message % {"id": existing.pk, "name": existing.name},
+            "code": "duplicate_photo",
+            "product": existing.pk,
+            "product_url": url,
+        }
+        return Response(body, status=status.HTTP_409_CONFLICT)
 
     @extend_schema(
         summary="Edit name, description, price or publication (staff)",
@@ -329,7 +361,9 @@ class ProductViewSet(GenericViewSet):
             403: FORBIDDEN,
             404: NOT_FOUND,
             409: OpenApiResponse(
-                description="Not classified yet, or the suggested class has no category."
+                ErrorSerializer,
+                description="code photo_unreadable, not_classified (not yet), or no_category "
+                "(the suggested class has none).",
             ),
         },
     )
@@ -345,7 +379,8 @@ class ProductViewSet(GenericViewSet):
                     "The model could not read this product's photo (%(reason)s); choose a "
                     "category with POST /api/products/%(id)s/category/."
                 )
-                % {"reason": product.classification_error, "id": product.pk}
+                % {"reason": product.classification_error, "id": product.pk},
+                code="photo_unreadable",
             )
         if label is None:
             raise Conflict(
@@ -353,7 +388,8 @@ class ProductViewSet(GenericViewSet):
                     "The model has not classified this product yet (%(status)s); wait for it, or "
                     "choose a category with POST /api/products/%(id)s/category/."
                 )
-                % {"status": product.get_classification_status_display(), "id": product.pk}
+                % {"status": product.get_classification_status_display(), "id": product.pk},
+                code="not_classified",
             )
         if selectors.filing_categories({label}).get(label) is None:
             raise Conflict(
@@ -362,7 +398,8 @@ class ProductViewSet(GenericViewSet):
                     "one with POST /api/products/%(id)s/category/, or create a category for "
                     "that class."
                 )
-                % {"class": class_name(label), "id": product.pk}
+                % {"class": class_name(label), "id": product.pk},
+                code="no_category",
             )
         return self.product_response(
             self.fresh(services.product_accept_suggestion(product=product))
@@ -387,8 +424,12 @@ class ClassifyView(APIView):
             200: s.ClassificationSerializer,
             400: BAD_PHOTO,
             415: UNSUPPORTED,
-            429: OpenApiResponse(description="Too many anonymous requests; see Retry-After."),
-            503: OpenApiResponse(description="The model cannot be loaded; see Retry-After."),
+            429: OpenApiResponse(
+                ErrorSerializer, description="Too many anonymous requests; see Retry-After."
+            ),
+            503: OpenApiResponse(
+                ErrorSerializer, description="The model cannot be loaded; see Retry-After."
+            ),
         },
     )
     def post(self, request: Request) -> Response:

@@ -68,6 +68,38 @@ def test_staff_see_every_product(staff_client, token_client, mixed):
     assert set(ids(token_client.get(LIST))) == everything
 
 
+def test_an_upload_of_a_photo_the_store_has_is_409_naming_the_product(
+    token_client, photo_bytes, django_capture_on_commit_callbacks
+):
+    """A client retrying after a timeout must not put the garment on sale twice; as bulk
+    uploads and imports skip it. duplicate=true creates it anyway."""
+
+    def upload(**extra):
+        photo = SimpleUploadedFile("f.jpg", photo_bytes, content_type="image/jpeg")
+        with django_capture_on_commit_callbacks(execute=False):
+            return token_client.post(LIST, {"name": "Falda", "price": "5", "image": photo, **extra})
+
+    first = upload()
+    assert first.status_code == 202
+    again = upload()
+    assert again.status_code == 409
+    body = again.json()
+    assert body["code"] == "duplicate_photo" and body["product"] == first.json()["id"]
+    assert body["product_url"] == f"http://testserver/api/products/{body['product']}/"
+    assert body["detail"].startswith(f"Product {body['product']} (“Falda”) already has this photo")
+    assert Product.objects.count() == 1
+    assert upload(duplicate="true").status_code == 202 and Product.objects.count() == 2
+
+
+def test_every_error_that_is_not_about_fields_has_a_code(anon_client, customer_client):
+    """Clients tell errors apart by code; the sentence is for people, in their language."""
+    assert anon_client.post(LIST, {}).json()["code"] == "not_authenticated"
+    assert customer_client.post(LIST, {}).json()["code"] == "permission_denied"
+    assert anon_client.get("/api/products/999999/").json()["code"] == "not_found"
+    fields = anon_client.get(LIST, {"page_size": "500"}).json()
+    assert "code" not in fields and "page_size" in fields  # field errors keep DRF's shape
+
+
 def test_staff_delete_a_product_and_its_photos(
     token_client, anon_client, photo_bytes, django_capture_on_commit_callbacks
 ):
@@ -188,7 +220,7 @@ def test_the_models_workings_are_shown_to_staff_only(clients, client_name, make_
 def test_unknown_product_is_404_in_the_callers_language(anon_client, language, message):
     response = anon_client.get("/api/products/999999/", HTTP_ACCEPT_LANGUAGE=language)
     assert response.status_code == 404
-    assert response.json() == {"detail": message}
+    assert response.json() == {"detail": message, "code": "not_found"}
 
 
 @pytest.mark.parametrize("path", ["/api/products/abc/", "/api/produtcs/", "/api/", "/api"])
@@ -196,7 +228,8 @@ def test_a_path_the_api_lacks_is_a_json_404_that_says_where_to_look(anon_client,
     response = anon_client.get(path)
     assert response.status_code == 404 and response["Content-Type"] == "application/json"
     assert response.json() == {
-        "detail": f"There is nothing at {path}; the API's endpoints are listed at /api/docs/."
+        "detail": f"There is nothing at {path}; the API's endpoints are listed at /api/docs/.",
+        "code": "not_found",
     }
     spanish = anon_client.get(path, HTTP_ACCEPT_LANGUAGE="es").json()["detail"]
     assert spanish.startswith(f"No hay nada en {path}")
@@ -208,7 +241,10 @@ def test_a_request_django_refuses_is_a_json_400_under_the_api(token_client, phot
     files = [SimpleUploadedFile(f"{i}.jpg", photo_bytes, "image/jpeg") for i in range(3)]
     response = token_client.post(LIST, {"name": "Falda", "price": "5", "image": files})
     assert response.status_code == 400 and response["Content-Type"] == "application/json"
-    assert response.json() == {"detail": "Too many files in one request: send at most 2 at a time."}
+    assert response.json() == {
+        "detail": "Too many files in one request: send at most 2 at a time.",
+        "code": "bad_request",
+    }
     assert not Product.objects.exists()
 
 
@@ -236,7 +272,8 @@ def test_a_server_error_under_the_api_is_json_and_tells_nothing_of_the_error(rf)
     response = handler(rf.get("/api/products/"))
     assert response.status_code == 500 and response["Content-Type"] == "application/json"
     assert json.loads(response.content) == {
-        "detail": "Something went wrong on the server; try again in a few minutes."
+        "detail": "Something went wrong on the server; try again in a few minutes.",
+        "code": "server_error",
     }
     store = handler(rf.get("/p/falda/"))
     assert store.status_code == 500 and b"Algo ha fallado" in store.content
@@ -557,7 +594,7 @@ def test_accept_suggestion_without_one_is_409_and_says_what_to_do(token_client, 
     product = make_product(None, classification_status=Product.Status.PENDING)
     response = token_client.post(detail(product, "accept-suggestion"))
 
-    assert response.status_code == 409
+    assert response.status_code == 409 and response.json()["code"] == "not_classified"
     assert f"/api/products/{product.pk}/category/" in response.json()["detail"]
     assert "not classified this product yet (pending)" in response.json()["detail"]
     product.refresh_from_db()
@@ -571,7 +608,7 @@ def test_accept_suggestion_of_a_failed_product_is_409_and_says_why(token_client,
         classification_error="the file is empty; upload a JPEG, PNG or WebP photo",
     )
     response = token_client.post(detail(product, "accept-suggestion"))
-    assert response.status_code == 409
+    assert response.status_code == 409 and response.json()["code"] == "photo_unreadable"
     assert response.json()["detail"].startswith(
         "The model could not read this product's photo (the file is empty;"
     )
@@ -587,7 +624,7 @@ def test_accept_suggestion_of_a_class_without_a_category_is_409_and_names_it(
         None, classification_status=Product.Status.NEEDS_REVIEW, predicted_label=hat
     )
     response = token_client.post(detail(product, "accept-suggestion"))
-    assert response.status_code == 409
+    assert response.status_code == 409 and response.json()["code"] == "no_category"
     detail_text = response.json()["detail"]
     assert "which has no category in the store" in detail_text and "needs_review" not in detail_text
     spanish = token_client.post(detail(product, "accept-suggestion"), HTTP_ACCEPT_LANGUAGE="es")

@@ -294,6 +294,10 @@ class ProductListParamsSerializer(serializers.Serializer):
         return category
 
 
+# "12,50" as the admin takes it in Spanish is no number to JSON or a form field of an API
+PRICE_FORMAT = _("Send the price as a number with a dot for decimals, such as 12.50.")
+
+
 class ProductCreateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """A new product and its photo; the keys are ``services.product_create``'s arguments."""
 
@@ -302,6 +306,7 @@ class ProductCreateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
         max_digits=10,
         decimal_places=2,
         min_value=0,
+        error_messages={"invalid": PRICE_FORMAT},
         help_text="0 creates the product hidden (is_published false) until it has a price.",
     )
     description = serializers.CharField(required=False, allow_blank=True, default="")
@@ -330,13 +335,21 @@ class ProductUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
 
     name = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
-    price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0, required=False)
+    price = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        error_messages={"invalid": PRICE_FORMAT},
+    )
     is_published = serializers.BooleanField(required=False)
 
 
 class ProductCategorySerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     category = category_slug_field(
-        allow_null=True, help_text="A category slug, or null to take the product off the shop."
+        allow_null=True,
+        help_text="A category slug; or null: the product leaves the shop and waits in the "
+        "review queue (reclassifying it, or a new model, may file it again).",
     )
 
 

@@ -137,6 +137,8 @@ class CategoryViewSet(GenericViewSet):
 
     @extend_schema(
         summary="One category with its sub-categories",
+        description="A category by its slug, with its sub-categories and the number of "
+        "products customers see in each.",
         responses={200: s.CategorySerializer, 404: OpenApiResponse(description="No such slug.")},
     )
     def retrieve(self, request: Request, slug: str) -> Response:
@@ -182,6 +184,9 @@ class ProductViewSet(GenericViewSet):
 
     @extend_schema(
         summary="List products",
+        description="A page of products, newest first unless ordered otherwise. Non-staff "
+        "callers see the products customers see (published and filed); staff see every "
+        "product and may filter by classification status.",
         parameters=[s.ProductListParamsSerializer],
         responses={
             200: s.ProductSerializer(many=True),
@@ -190,8 +195,8 @@ class ProductViewSet(GenericViewSet):
         },
     )
     def list(self, request: Request) -> Response:
-        """A page of products; what non-staff callers get is cached under the catalog version
-        (catalog/cache.py): it is the same for all of them in a language."""
+        # What non-staff callers get is cached under the catalog version (catalog/cache.py): it
+        # is the same for all of them in a language.
         cache_key = self.list_cache_key(request)
         if cache_key is not None and (data := cache.get(cache_key)) is not None:
             return Response(data)
@@ -228,7 +233,12 @@ class ProductViewSet(GenericViewSet):
             *(query.get(k, "") for k in sorted(LIST_CACHED_PARAMS)),
         )
 
-    @extend_schema(summary="One product", responses={200: s.ProductSerializer, 404: NOT_FOUND})
+    @extend_schema(
+        summary="One product",
+        description="A product as the store shows it; 404 to non-staff callers for a product "
+        "customers do not see (unpublished, or not filed yet).",
+        responses={200: s.ProductSerializer, 404: NOT_FOUND},
+    )
     def retrieve(self, request: Request, pk: str) -> Response:
         return self.product_response(self.get_object())
 
@@ -280,6 +290,7 @@ class ProductViewSet(GenericViewSet):
 
     @extend_schema(
         summary="Edit name, description, price or publication (staff)",
+        description="Only the fields sent change. A published product needs a price above 0.",
         request=s.ProductUpdateSerializer,
         responses={
             200: s.ProductSerializer,
@@ -300,6 +311,7 @@ class ProductViewSet(GenericViewSet):
 
     @extend_schema(
         summary="Delete a product and its photos (staff)",
+        description="The product and its photo files are removed for good.",
         responses={204: None, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND},
     )
     def destroy(self, request: Request, pk: str) -> Response:
@@ -308,6 +320,9 @@ class ProductViewSet(GenericViewSet):
 
     @extend_schema(
         summary="Classification status (poll after an upload)",
+        description="Where the model's answer stands: pending until the worker has classified "
+        "the photo, then classified (filed) or needs_review (waiting for a person), or failed "
+        "(the photo cannot be read; staff see why in classification_error).",
         responses={200: s.ProductStatusSerializer, 404: NOT_FOUND},
     )
     @action(detail=True, methods=["get"], url_path="status", url_name="status")
@@ -354,6 +369,8 @@ class ProductViewSet(GenericViewSet):
 
     @extend_schema(
         summary="Accept the model's suggested category (staff)",
+        description="Files the product where the model's suggestion would file it, as a "
+        "person's choice.",
         request=None,
         responses={
             200: s.ProductSerializer,

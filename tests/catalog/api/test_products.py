@@ -91,6 +91,17 @@ def test_an_upload_of_a_photo_the_store_has_is_409_naming_the_product(
     assert upload(duplicate="true").status_code == 202 and Product.objects.count() == 2
 
 
+@pytest.mark.parametrize("price", ["12,50", "doce"])
+def test_a_price_that_is_no_number_says_how_to_write_one(token_client, make_product, price):
+    """A Spanish shop types "12,50"; the API's numbers take a dot, and now say so."""
+    product = make_product()
+    response = token_client.patch(f"/api/products/{product.pk}/", {"price": price}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "price": ["Send the price as a number with a dot for decimals, such as 12.50."]
+    }
+
+
 def test_every_error_that_is_not_about_fields_has_a_code(anon_client, customer_client):
     """Clients tell errors apart by code; the sentence is for people, in their language."""
     assert anon_client.post(LIST, {}).json()["code"] == "not_authenticated"

@@ -13,6 +13,7 @@ import json
 import re
 from pathlib import Path
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -20,7 +21,7 @@ from django.contrib.admin.templatetags.admin_list import _boolean_icon
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Case, CharField, Count, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, Max, QuerySet, Value, When
 from django.forms import Form, ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -173,6 +174,35 @@ class CategoryAdmin(ChangesCatalogOnDelete):
     def product_count(self, category: Category) -> int:
         return category._product_count
 
+    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
+        """The model's class chosen by its name ("12 · Faldas (Skirt)"), not typed as a bare
+        index looked up on the Model page."""
+        if db_field.name != "classifier_label":
+            return super().formfield_for_dbfield(db_field, request, **kwargs)
+        choices = [
+            (
+                label.index,
+                f"{label.index} · {in_language(label.name_es, label.name_en)} ({label.name})",
+            )
+            for label in selectors.served_labels()
+        ]
+        return forms.TypedChoiceField(
+            label=capfirst(db_field.verbose_name),
+            choices=[("", "---------"), *choices],
+            coerce=int,
+            empty_value=None,
+            required=False,
+            help_text=db_field.help_text,
+        )
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
+        """A new category goes after the others in the menu (position 0 put it first)."""
+        last = Category.objects.aggregate(last=Max("position"))["last"]
+        return {
+            "position": 0 if last is None else last + 1,
+            **super().get_changeform_initial_data(request),
+        }
+
     # Categories have no write service (the admin's form is the whole rule), so the admin says
     # itself that the catalog changed: names, tree and counts are in every cached page.
     def save_model(
@@ -180,6 +210,32 @@ class CategoryAdmin(ChangesCatalogOnDelete):
     ) -> None:
         super().save_model(request, obj, form, change)
         catalog_changed()
+        if "classifier_label" in form.changed_data and obj.classifier_label is not None:
+            self._point_to_waiting_products(request, obj)
+
+    def _point_to_waiting_products(self, request: HttpRequest, category: Category) -> None:
+        """Products already waiting with this class as their suggestion are not filed by the
+        new link on their own: say where they are and what files them."""
+        waiting = selectors.review_queue().filter(predicted_label=category.classifier_label)
+        if count := waiting.count():
+            message = ngettext(
+                "%(count)d product in the review queue is suggested as this category's class: "
+                "select it there and use “Accept the model's suggestion” to file it here.",
+                "%(count)d products in the review queue are suggested as this category's class: "
+                "select them there and use “Accept the model's suggestion” to file them here.",
+                count,
+            ) % {"count": count}
+            link = reverse("admin:catalog_productreview_changelist")
+            self.message_user(
+                request,
+                format_html(
+                    '{} <a href="{}">{}</a>',
+                    message,
+                    link,
+                    capfirst(ProductReview._meta.verbose_name_plural),
+                ),
+                messages.INFO,
+            )
 
 
 class ProductAdminBase(admin.ModelAdmin):

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 
-from catalog import services
+from catalog import selectors, services
 from catalog.forms import BulkUploadForm, price_pattern
 from catalog.models import Category, Product
 from tests.catalog.factories import make_product
@@ -635,6 +635,40 @@ def test_category_admin_lists_product_counts(admin_client, photo_bytes):
     assert response.status_code == 200
     rows = {c.slug: c._product_count for c in response.context["cl"].result_list}
     assert rows["bolsos"] == 1 and rows["vestidos"] == 0
+
+
+def test_a_category_for_a_class_is_chosen_by_name_goes_last_and_points_to_its_waiting_products(
+    admin_client, photo_bytes
+):
+    """The class was a bare number to look up on the Model page; a new category went first in
+    the menu; the products already waiting with that class stayed in the queue unmentioned."""
+    skirt = next(label for label in selectors.served_labels() if label.name == "Skirt")
+    waiting = make_product(photo_bytes, name="Falda vaquera")
+    Product.objects.filter(pk=waiting.pk).update(
+        classification_status=Product.Status.NEEDS_REVIEW, predicted_label=skirt.index
+    )
+    add = reverse("admin:catalog_category_add")
+    page = admin_client.get(add).content.decode()
+    assert f'<option value="{skirt.index}">{skirt.index} · Skirts (Skirt)</option>' in page
+    last = max(Category.objects.values_list("position", flat=True))
+    assert re.search(rf'name="position" value="{last + 1}"', page)
+
+    response = admin_client.post(
+        add,
+        {
+            "slug": "faldas",
+            "name_es": "Faldas",
+            "name_en": "Skirts",
+            "classifier_label": str(skirt.index),
+            "position": str(last + 1),
+            "keywords": "",
+        },
+        follow=True,
+    )
+    html = response.content.decode()
+    assert Category.objects.get(slug="faldas").classifier_label == skirt.index
+    assert "1 product in the review queue is suggested as this category&#x27;s class" in html
+    assert reverse("admin:catalog_productreview_changelist") in html
 
 
 @pytest.mark.parametrize(

@@ -353,12 +353,15 @@ def test_english_after_switching_language(client, make_product):
     assert "There are no products in this category yet." in empty
 
 
-def test_header_has_search_language_switch_and_footer_links(client):
+def test_header_has_search_language_switch_and_footer_links(client, admin_client):
     html = client.get("/").content.decode()
     assert 'action="/buscar/"' in html and '<label for="search-q"' in html
     assert 'action="/i18n/setlang/" method="post"' in html and "csrfmiddlewaretoken" in html
     assert 'name="language" value="en"' in html and 'name="language" value="es"' in html
-    assert 'href="/admin/"' in html and 'href="/api/docs/"' in html
+    # the back office's links are for staff, not for customers
+    assert 'href="/admin/"' not in html and 'href="/api/docs/"' not in html
+    staff = admin_client.get("/").content.decode()
+    assert 'href="/admin/"' in staff and 'href="/api/docs/"' in staff
     assert "/static/css/store.css" in html and "//cdn" not in html and "https://" not in html
 
 

@@ -814,12 +814,10 @@ class ProductAdmin(ProductAdminBase):
         if created:
             self.message_user(
                 request,
-                ngettext(
-                    "Created %(count)d product; the model is filing it.",
-                    "Created %(count)d products; the model is filing them.",
-                    len(created),
-                )
-                % {"count": len(created)},
+                ngettext("Created %(count)d product.", "Created %(count)d products.", len(created))
+                % {"count": len(created)}
+                + " "
+                + selectors.classification_summary([p.pk for p in created]),
                 messages.SUCCESS,
             )
             if not data.get("price") and publish:  # none, or 0

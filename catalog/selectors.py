@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django.conf import settings
 from django.db.models import Count, F, QuerySet, Window
 from django.db.models.functions import RowNumber
+from django.utils.translation import gettext
 
 from catalog.models import Category, Product
 from catalog.search import search_filter
@@ -59,6 +60,32 @@ def product_list(
 def product_with_photo(digest: str) -> Product | None:
     """The newest product whose photo has these bytes (``catalog.photos.photo_digest``)."""
     return Product.objects.filter(photo_sha256=digest).order_by("-id").first() if digest else None
+
+
+def classification_outcome(product_ids: Iterable[int]) -> dict[str, int]:
+    """How many of these products stand at each classification status (one query): what an
+    import or a bulk upload reports once the model has answered (tasks run in-process)."""
+    counts = dict.fromkeys(Product.Status.values, 0)
+    rows = Product.objects.filter(pk__in=list(product_ids)).values_list("classification_status")
+    for (state,) in rows:
+        counts[state] += 1
+    return counts
+
+
+def classification_summary(product_ids: Sequence[int]) -> str:
+    """What the model did with products just created, for the person who made them: where
+    they went once it has answered (tasks in-process), or that it is at work (a worker)."""
+    outcome = classification_outcome(product_ids)
+    if outcome[Product.Status.PENDING]:
+        return gettext("The model is filing them.")
+    return gettext(
+        "The model filed %(filed)d; %(review)d wait in the review queue; %(failed)d could not "
+        "be read."
+    ) % {
+        "filed": outcome[Product.Status.CLASSIFIED],
+        "review": outcome[Product.Status.NEEDS_REVIEW],
+        "failed": outcome[Product.Status.FAILED],
+    }
 
 
 def products_by_photo(digests: Iterable[str]) -> dict[str, str]:

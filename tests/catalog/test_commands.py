@@ -17,7 +17,7 @@ from django.core.management import CommandError, call_command
 from django.utils import translation
 from PIL import Image
 
-from catalog import services
+from catalog import selectors, services
 from catalog.models import Category, Product
 from tests.conftest import ROOT, SERVED_CLASSES
 from tests.on_commit import tasks
@@ -47,6 +47,20 @@ def photo_folder(tmp_path: Path, photo_bytes: bytes) -> Path:
     return folder
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # tasks run at each commit
+def test_an_import_classified_in_process_says_where_the_products_went(photo_folder):
+    """Tasks in-process: the model has answered by the end, so say what it did ("queued"
+    said nothing of the products that went to the review queue)."""
+    out, _ = run("import_products", str(photo_folder), "--price", "9.95")
+    outcome = selectors.classification_outcome(Product.objects.values_list("pk", flat=True))
+    assert outcome["pending"] == 0 and sum(outcome.values()) == 3
+    assert (
+        f"Imported 3, skipped 1. The model filed {outcome['classified']}; "
+        f"{outcome['needs_review']} wait in the review queue; {outcome['failed']} could not be "
+        "read."
+    ) in out
+
+
 def test_import_products(photo_folder, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         out, err = run(
@@ -66,7 +80,7 @@ def test_import_products(photo_folder, django_capture_on_commit_callbacks):
     assert all(p.price == Decimal("9.95") and p.is_published for p in Product.objects.all())
     assert all(p.classification_status == Product.Status.PENDING for p in Product.objects.all())
     assert "skipped notas.jpg: the file is not an image" in out
-    assert "Imported 3, skipped 1" in out
+    assert "Imported 3, skipped 1. The model is filing them." in out  # queued, not yet run
     assert "rebajas matches no category" in out
     assert "README" not in out
     assert len(tasks(callbacks)) == 1  # fewer photos than a batch: queued once, at the end

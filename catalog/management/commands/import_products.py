@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from tqdm import tqdm
 
-from catalog import services
+from catalog import selectors, services
 from catalog.models import Category, Product
 from catalog.names import is_camera_file_name, product_name_from_filename
 from catalog.photos import photo_digest
@@ -156,7 +156,7 @@ class Command(BaseCommand):
                 waiting = []
         progress.close()
         services.products_queue_classification(product_ids=waiting)
-        self._summary(len(created_ids), skipped, unknown_folders, already, camera_named)
+        self._summary(created_ids, skipped, unknown_folders, already, camera_named)
         if created_ids and not options["price"] and publish:
             self.stdout.write(
                 self.style.WARNING(
@@ -170,7 +170,7 @@ class Command(BaseCommand):
 
     def _summary(
         self,
-        imported: int,
+        created_ids: list[int],
         skipped: list[tuple[str, str]],
         unknown_folders: set[str],
         already: int,
@@ -212,11 +212,8 @@ class Command(BaseCommand):
                     % {"count": len(camera_named), "file": camera_named[0]}
                 )
             )
-        counts = {"imported": imported, "skipped": len(skipped)}
-        self.stdout.write(
-            self.style.SUCCESS(
-                _("Imported %(imported)d, skipped %(skipped)d. Classification queued.") % counts
-                if imported
-                else _("Imported %(imported)d, skipped %(skipped)d.") % counts
-            )
-        )
+        counts = {"imported": len(created_ids), "skipped": len(skipped)}
+        summary = _("Imported %(imported)d, skipped %(skipped)d.") % counts
+        if created_ids:  # where they went, or that the worker is at it
+            summary += " " + selectors.classification_summary(created_ids)
+        self.stdout.write(self.style.SUCCESS(summary))

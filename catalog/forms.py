@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.classifier_page import page_config
 from catalog.models import Category, Product
+from catalog.names import CAMERA_FILE_NAMES
 from catalog.photos import validated_photo
 
 PHOTO_ACCEPT = "image/jpeg,image/png,image/webp,image/gif"
@@ -63,6 +64,9 @@ class PhotoWithPreviewInput(forms.ClearableFileInput):
                 "The model sees %(name)s (%(percent)s), but the store has no category for it: "
                 "the product will wait for review. Choose a category below, or create one."
             ),
+            # an empty name is filled from the photo's file name, as a bulk upload names it,
+            # unless a camera named the file (catalog.names: the same expressions)
+            "cameraFileNames": [pattern.pattern for pattern in CAMERA_FILE_NAMES],
         }
         return format_html(
             '{}<div class="photo-preview" data-photo-preview data-for="{}" data-config="{}" '

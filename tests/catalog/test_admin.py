@@ -671,6 +671,24 @@ def test_a_category_for_a_class_is_chosen_by_name_goes_last_and_points_to_its_wa
     assert reverse("admin:catalog_productreview_changelist") in html
 
 
+def test_djangos_admin_sentences_read_as_the_shops_spanish(admin_client, photo_bytes):
+    """Django's Spanish said "El categoría “Faldas” fue agregado correctamente"; the store's
+    own translation names the model in brackets, whatever its gender."""
+    admin_client.cookies["django_language"] = "es"
+    response = admin_client.post(
+        reverse("admin:catalog_category_add"),
+        {"slug": "faldas", "name_es": "Faldas", "name_en": "Skirts", "position": "20"},
+        follow=True,
+    )
+    html = response.content.decode()
+    added = Category.objects.get(slug="faldas")
+    link = f'<a href="{reverse("admin:catalog_category_change", args=[added.pk])}">Faldas</a>'
+    assert f"Se ha añadido «{link}» (categoría)." in html and "El categoría" not in html
+    make_product(photo_bytes)  # the list shows its actions once it has a row
+    products = admin_client.get(reverse(CHANGELIST)).content.decode()
+    assert "Eliminar la selección (productos)" in products and "seleccionado/s" not in products
+
+
 @pytest.mark.parametrize(
     "url",
     [

@@ -61,7 +61,7 @@ def test_the_product_form_guesses_the_category_as_soon_as_a_photo_is_chosen(
     chromium, live_server, client, admin_user, tmp_path
 ):
     photo, label = sure_photo("pants")
-    path = tmp_path / "pantalon.jpg"
+    path = tmp_path / "IMG_2041.jpg"  # a phone's name: no name is made from it
     path.write_bytes(photo)
     log_in(chromium, live_server, client, admin_user)
     chromium.get(live_server.url + reverse("admin:catalog_product_add"))
@@ -87,6 +87,7 @@ def test_the_product_form_guesses_the_category_as_soon_as_a_photo_is_chosen(
     chromium.find_element(By.CSS_SELECTOR, "#product_form [type=submit][name=_save]").click()
     assert not Product.objects.exists()
     name = chromium.find_element(By.ID, "id_name")
+    assert name.get_attribute("value") == ""  # not "IMG 2041"
     assert chromium.execute_script("return arguments[0].validity.valueMissing", name)
     image = chromium.find_element(By.ID, "id_image")
     assert chromium.execute_script("return arguments[0].files.length", image) == 1
@@ -103,6 +104,8 @@ def test_the_product_form_guesses_the_category_as_soon_as_a_photo_is_chosen(
         )
     )
     assert "la tienda no tiene categoría" in preview.text and "no está seguro" not in preview.text
+    # a person's file name fills the empty name, as a bulk upload would name the product
+    assert name.get_attribute("value") == "Corto"
 
 
 def list_fits_the_window(driver) -> bool:

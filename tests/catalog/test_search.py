@@ -150,11 +150,11 @@ def test_a_word_no_product_mentions_is_left_out_and_the_customer_told(client, sh
     """Every word must match; a colour no name mentions made "camiseta blanca" find nothing."""
     html = client.get("/buscar/", {"q": "camiseta blanca"}).content.decode()
     assert storefront(client, "camiseta blanca") == {"Camiseta de algodón"}
-    assert "No product mentions “blanca”: these results leave that word out." in html
+    assert "Ningún producto menciona «blanca»: estos resultados dejan fuera esa palabra." in html
     assert storefront(client, "white t-shirt") == {"Camiseta de algodón"}
     # words that all match keep every word: no notice, nothing left out
     html = client.get("/buscar/", {"q": "vestido rojo"}).content.decode()
-    assert "No product mentions" not in html
+    assert "Ningún producto menciona" not in html
     assert storefront(client, "vestido rojo") == DRESSES
     assert storefront(client, "pantalón zzz") == TROUSERS
     # the API keeps its contract: every word
@@ -164,10 +164,10 @@ def test_a_word_no_product_mentions_is_left_out_and_the_customer_told(client, sh
 def test_a_misspelt_category_word_gets_a_suggestion(client, shop):
     html = client.get("/buscar/", {"q": "zapatilas"}).content.decode()
     assert storefront(client, "zapatilas") == set()
-    assert 'Did you mean <a href="/buscar/?q=zapatillas">“zapatillas”</a>?' in html
+    assert '¿Querías decir <a href="/buscar/?q=zapatillas">«zapatillas»</a>?' in html
     assert storefront(client, "zapatillas") == {"IMG_0010"}  # filed under Calzado: any kind
     for nothing_close in ("zzzz", "qwertyuiop"):
-        assert "Did you mean" not in client.get("/buscar/", {"q": nothing_close}).content.decode()
+        assert "Querías decir" not in client.get("/buscar/", {"q": nothing_close}).content.decode()
 
 
 def test_search_words_a_shop_adds_find_the_category(client, shop):

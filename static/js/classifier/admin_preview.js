@@ -59,12 +59,33 @@ async function preview(container, config, photo) {
   }
 }
 
+// The name a bulk upload would give the photo ("camiseta_roja.jpg" → "Camiseta roja",
+// catalog.names.product_name_from_filename), or "" for a name a camera or an app made
+// ("IMG_2041.jpg"), matched with the server's own expressions.
+export function nameFromFile(filename, cameraFileNames) {
+  const stem = filename.replace(/\.[^.]*$/, "");
+  const spaced = stem.replace(/[\s_\-.,()~]+/g, " ").trim();
+  if (!spaced || cameraFileNames.some((pattern) => new RegExp(`^(?:${pattern})`, "i").test(spaced))) {
+    return "";
+  }
+  const words = stem.replace(/[\s_\-.]+/g, " ").trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
 for (const container of document.querySelectorAll("[data-photo-preview]")) {
   const config = JSON.parse(container.dataset.config);
   const input = document.getElementById(container.dataset.for);
   if (!input) continue;
+  const name = input.form && input.form.elements.namedItem("name");
   input.addEventListener("change", () => {
-    if (input.files.length) preview(container, config, input.files[0]);
-    else container.hidden = true;
+    if (!input.files.length) {
+      container.hidden = true;
+      return;
+    }
+    preview(container, config, input.files[0]);
+    // a name the person has not typed yet: the file's, as a bulk upload would give it
+    if (name && !name.value.trim()) {
+      name.value = nameFromFile(input.files[0].name, config.cameraFileNames || []);
+    }
   });
 }

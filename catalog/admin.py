@@ -797,7 +797,8 @@ class ProductAdmin(ProductAdminBase):
                 created.append(product)
                 if camera:
                     camera_named.append(f"“{product.name}”")
-                owners[digests[upload]] = product.name  # the same photo twice in one upload
+                # the same photo twice in one upload: the second names the first's product
+                owners[digests[upload]] = _("%(name)s, from this upload") % {"name": product.name}
                 self.log_addition(request, product, [{"added": {}}])
             services.products_queue_classification(product_ids=[p.pk for p in created])
         if copies:

@@ -525,7 +525,7 @@ def test_bulk_upload_skips_photos_already_in_the_store_and_says_as_what(admin_cl
     html = response.content.decode()
     assert Product.objects.count() == 2 and Product.objects.filter(name="IMG 2").exists()
     skipped = "Skipped 2 photos already in the store: IMG_1.jpg (“Falda plisada”), "
-    assert skipped + "IMG_2_copia.jpg (“IMG 2”)." in html
+    assert skipped + "IMG_2_copia.jpg (“IMG 2, from this upload”)." in html
     assert "Created 1 product" in html
 
     # a retried upload of dozens: one message, the first few by name

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 
 from django import forms
@@ -109,6 +110,27 @@ class PricedFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.filter(price__lte=0)
         return queryset
+
+
+class FiledByTheModelFilter(admin.SimpleListFilter):
+    """What the model filed on its own lately: those products go on sale without a person's
+    look, and the model is wrong on some photos of every kind. A shop checks them here."""
+
+    title = _("filed by the model")
+    parameter_name = "filed_by_model"
+    SINCE = {"today": timedelta(0), "week": timedelta(days=6)}
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return [("today", _("Today")), ("week", _("In the last 7 days"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Product]) -> QuerySet[Product]:
+        if self.value() not in self.SINCE:
+            return queryset
+        midnight = localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+        return queryset.filter(
+            category_source=Product.CategorySource.MODEL,
+            classified_at__gte=midnight - self.SINCE[self.value()],
+        )
 
 
 class ReviewReasonFilter(admin.SimpleListFilter):
@@ -710,6 +732,7 @@ class ProductAdmin(ProductAdminBase):
         "classification_status",
         "category",
         "category_source",
+        FiledByTheModelFilter,
         "is_published",
         PricedFilter,
     ]

@@ -4,13 +4,14 @@ upload, and who may get in."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from catalog import selectors, services
 from catalog.forms import BulkUploadForm, price_pattern
@@ -669,6 +670,29 @@ def test_a_category_for_a_class_is_chosen_by_name_goes_last_and_points_to_its_wa
     assert Category.objects.get(slug="faldas").classifier_label == skirt.index
     assert "1 product in the review queue is suggested as this category&#x27;s class" in html
     assert reverse("admin:catalog_productreview_changelist") in html
+
+
+def test_a_shop_checks_what_the_model_filed_lately(admin_client, photo_bytes):
+    """Filed on its own, a product goes on sale unseen: the list shows those of today or of
+    the week, not a person's choices nor older ones."""
+    today = predict(make_product(photo_bytes, name="Hoy"), label=1, confidence=0.95)
+    old = predict(
+        make_product(another_photo(photo_bytes, 80), name="Antiguo"), label=1, confidence=0.95
+    )
+    Product.objects.filter(pk=old.pk).update(classified_at=timezone.now() - timedelta(days=3))
+    person = make_product(
+        another_photo(photo_bytes, 70), name="Elegido", category=Category.objects.get(slug="bolsos")
+    )
+    assert today.category_source == Product.CategorySource.MODEL
+
+    def listed(when: str) -> set[str]:
+        response = admin_client.get(reverse(CHANGELIST), {"filed_by_model": when})
+        return {p.name for p in response.context["cl"].result_list}
+
+    assert listed("today") == {"Hoy"}
+    assert listed("week") == {"Hoy", "Antiguo"}
+    assert "Elegido" not in listed("week") and person.category_source == "person"
+    assert "filed by the model" in admin_client.get(reverse(CHANGELIST)).content.decode()
 
 
 def test_djangos_admin_sentences_read_as_the_shops_spanish(admin_client, photo_bytes):

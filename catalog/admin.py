@@ -32,8 +32,8 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 from django.utils.timezone import localtime
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from catalog import selectors, services, training
@@ -65,6 +65,12 @@ HIDDEN_WITHOUT_PRICE = _(
     "Without a price above 0, a product is hidden from the store: select them in the product "
     "list and use “Set price…”, which can publish them too."
 )
+
+
+def quoted(name: str) -> str:
+    """A name in the quotation marks of the admin's language: “Falda” in English, «Falda» in
+    Spanish (the messages' own text uses them)."""
+    return gettext("“%(name)s”") % {"name": name}
 
 
 def _first_names(names: list[str]) -> str:
@@ -367,13 +373,17 @@ class ProductAdminBase(admin.ModelAdmin):
             _adopt(obj, created)
             if getattr(form, "hidden_without_price", False):
                 self.message_user(request, HIDDEN_WITHOUT_PRICE, messages.WARNING)
-        elif "category" in form.changed_data:
-            # A person's choice; the service also saves the other fields edited in the form.
-            services.product_set_category(product=obj, category=data.get("category"))
-        elif form.changed_data:
+        else:
             # Only the edited columns: a classification finishing meanwhile is not overwritten.
-            edited = {field: data[field] for field in form.changed_data}
-            services.product_update(product=obj, data=edited)
+            edited = {
+                field: data[field]
+                for field in form.changed_data
+                if field in services.PRODUCT_EDITABLE_FIELDS
+            }
+            if edited:
+                services.product_update(product=obj, data=edited)
+            if "category" in form.changed_data:  # a person's choice
+                services.product_set_category(product=obj, category=data.get("category"))
 
     # Columns and read-only fields.
     @admin.display(description=_("photo"))
@@ -630,6 +640,10 @@ class ProductAdminBase(admin.ModelAdmin):
         if "apply" in request.POST:
             form = SetPriceForm(request.POST)
             if form.is_valid():
+                # by id: "without a price", the list's filter, matches none once they are priced
+                queryset = Product.objects.filter(
+                    pk__in=list(queryset.values_list("pk", flat=True))
+                )
                 price = form.cleaned_data["price"]
                 count = services.products_set_price(products=queryset, price=price)
                 self.message_user(
@@ -655,7 +669,10 @@ class ProductAdminBase(admin.ModelAdmin):
     @admin.action(description=_("Publish"), permissions=["change"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
         """Publish, and say why a selected product is still not in the store: it already was,
-        it has no price, or it waits for a category (a product shows once it is filed)."""
+        it has no price, it is still named after its camera file, or it waits for a category
+        (a product shows once it is filed). The selection is taken by id first: the list's
+        filter ("without a price", "hidden") no longer matches once they are published."""
+        queryset = Product.objects.filter(pk__in=list(queryset.values_list("pk", flat=True)))
         already = queryset.filter(is_published=True).count()
         count = services.products_set_published(products=queryset, published=True)
         self.message_user(
@@ -699,6 +716,26 @@ class ProductAdminBase(admin.ModelAdmin):
                     unpriced,
                 )
                 % {"count": unpriced},
+                messages.WARNING,
+            )
+        unnamed = [
+            quoted(name)
+            for name in queryset.filter(is_published=False, price__gt=0).values_list(
+                "name", flat=True
+            )
+            if is_camera_file_name(name)
+        ]
+        if unnamed:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d product is still named after its camera file (%(names)s) and "
+                    "stays hidden: give it a name first.",
+                    "%(count)d products are still named after their camera files (%(names)s) "
+                    "and stay hidden: give them names first.",
+                    len(unnamed),
+                )
+                % {"count": len(unnamed), "names": _first_names(unnamed)},
                 messages.WARNING,
             )
 
@@ -798,7 +835,7 @@ class ProductAdmin(ProductAdminBase):
         with transaction.atomic():
             for upload in data["photos"]:
                 if (owner := owners.get(digests[upload])) is not None:
-                    copies.append(f"{upload.name} (“{owner}”)")
+                    copies.append(f"{upload.name} ({quoted(owner)})")
                     continue
                 camera = is_camera_file_name(upload.name)  # no customer sees "IMG 2041"
                 try:
@@ -819,7 +856,7 @@ class ProductAdmin(ProductAdminBase):
                     continue
                 created.append(product)
                 if camera:
-                    camera_named.append(f"“{product.name}”")
+                    camera_named.append(quoted(product.name))
                 # the same photo twice in one upload: the second names the first's product
                 owners[digests[upload]] = _("%(name)s, from this upload") % {"name": product.name}
                 self.log_addition(request, product, [{"added": {}}])

@@ -135,7 +135,12 @@ def product_update(*, product: Product, data: Mapping[str, Any]) -> Product:
     unknown = set(data) - set(PRODUCT_EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"product_update cannot change {sorted(unknown)}")
-    was_hidden, old_name = not product.is_published, product.name
+    # as stored, not as the object says: the admin's form has already set its new values on it
+    stored = Product.objects.filter(pk=product.pk).values("name", "is_published").first() or {
+        "name": product.name,
+        "is_published": product.is_published,
+    }
+    was_hidden, old_name = not stored["is_published"], stored["name"]
     for field, value in data.items():
         if field in ("name", "description"):
             value = shop_text(value).strip() if field == "name" else shop_text(value)
@@ -497,12 +502,17 @@ def products_set_published(*, products: Iterable[Product], published: bool) -> i
 
     Only the flag and ``updated_at`` are written, so a classification finishing at the same
     moment is not overwritten by a stale copy of the row. A product without a price is never
-    published (``Product.clean``): it stays hidden, and is not counted.
+    published (``Product.clean``), nor one still named after its camera's file ("DSC01234",
+    ``names.is_camera_file_name``): it stays hidden until someone names it, and is not counted.
     """
     ids = [p.pk for p in products]
     targets = Product.objects.filter(pk__in=ids).exclude(is_published=published)
     if published:
         targets = targets.filter(price__gt=0)
+        camera_named = [
+            pk for pk, name in targets.values_list("pk", "name") if is_camera_file_name(name)
+        ]
+        targets = targets.exclude(pk__in=camera_named)
     changed = targets.update(is_published=published, updated_at=timezone.now())
     catalog_changed()
     return changed

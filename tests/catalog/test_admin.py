@@ -423,6 +423,36 @@ def test_set_price_prices_a_selection_and_may_publish_it(admin_client, client, p
     assert client.get(unfiled.get_absolute_url()).status_code == 404  # not until it is filed
 
 
+def test_publishing_from_a_filtered_list_keeps_its_warnings_and_skips_camera_names(
+    admin_client, photo_bytes
+):
+    """From "Without a price", the list the messages send shops to: once priced, the filter
+    matched none of them, and the warnings counted nothing. A camera's name stays hidden."""
+    unfiled = make_product(photo_bytes, name="Falda vaquera", price=None)
+    camera = make_product(another_photo(photo_bytes, 80), name="DSC01234", price=None)
+    url = reverse(CHANGELIST) + "?priced=no"
+    data = {
+        "action": "set_price",
+        ACTION_CHECKBOX_NAME: [unfiled.pk, camera.pk],
+        "apply": "1",
+        "price": "5",
+        "publish": "on",
+    }
+    html = admin_client.post(url, data, follow=True).content.decode()
+    assert "2 products now cost €5.00." in html and "1 product published." in html
+    assert "1 published product has no category yet" in html
+    assert "1 product is still named after its camera file (“DSC01234”)" in html
+    camera.refresh_from_db()
+    assert camera.price == 5 and not camera.is_published
+    spanish = admin_client.post(
+        reverse(CHANGELIST),
+        {"action": "publish", ACTION_CHECKBOX_NAME: [camera.pk]},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="es",
+    ).content.decode()
+    assert "(«DSC01234»)" in spanish
+
+
 def test_set_price_without_publishing_leaves_them_hidden(admin_client, photo_bytes):
     product = make_product(photo_bytes, name="Bolso", price=None)
     action(admin_client, CHANGELIST, "set_price", [product], apply="1", price="30")
@@ -563,7 +593,11 @@ def test_bulk_upload_keeps_a_camera_named_product_hidden_and_says_so(admin_clien
     )
     assert "Created 3 products" in html
 
-    # publishing afterwards is the shop's choice, renamed or not
+    # publishing it still named so waits for a name; named, it goes on sale
+    action(admin_client, CHANGELIST, "publish", [hidden])
+    hidden.refresh_from_db()
+    assert not hidden.is_published
+    services.product_update(product=hidden, data={"name": "Vestido de punto"})
     action(admin_client, CHANGELIST, "publish", [hidden])
     hidden.refresh_from_db()
     assert hidden.is_published
@@ -670,6 +704,28 @@ def test_a_category_for_a_class_is_chosen_by_name_goes_last_and_points_to_its_wa
     assert Category.objects.get(slug="faldas").classifier_label == skirt.index
     assert "1 product in the review queue is suggested as this category&#x27;s class" in html
     assert reverse("admin:catalog_productreview_changelist") in html
+
+
+def test_naming_a_camera_named_product_in_its_page_gives_it_an_address_by_its_name(
+    admin_client, photo_bytes
+):
+    """The form had set the new name on the product before the service looked: the rule never
+    fired from the admin, the way shops name them. Publishing in the same save counts too."""
+    product = make_product(photo_bytes, name="IMG 2042", is_published=False)
+    assert product.slug == "img-2042"
+    admin_client.post(
+        reverse("admin:catalog_product_change", args=[product.pk]),
+        {
+            "name": "Vestido rojo de fiesta",
+            "price": "30",
+            "description": "",
+            "category": Category.objects.get(slug="vestidos").pk,
+            "is_published": "on",
+        },
+    )
+    product.refresh_from_db()
+    assert product.slug == "vestido-rojo-de-fiesta" and product.is_published
+    assert product.category.slug == "vestidos"
 
 
 def test_a_shop_checks_what_the_model_filed_lately(admin_client, photo_bytes):

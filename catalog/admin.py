@@ -373,6 +373,13 @@ class ProductAdminBase(admin.ModelAdmin):
             _adopt(obj, created)
             if getattr(form, "hidden_without_price", False):
                 self.message_user(request, HIDDEN_WITHOUT_PRICE, messages.WARNING)
+            # saved all the same (a person chose this photo), but said: bulk uploads, imports
+            # and the API refuse a copy
+            if (
+                other := selectors.product_with_photo(created.photo_sha256, created.pk)
+            ) is not None:
+                message = _("%(name)s already has this photo: delete one of them if it is a copy.")
+                self.message_user(request, message % {"name": quoted(other.name)}, messages.WARNING)
         else:
             # Only the edited columns: a classification finishing meanwhile is not overwritten.
             edited = {

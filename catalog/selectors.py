@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from django.conf import settings
 from django.db.models import Count, F, QuerySet, Window
 from django.db.models.functions import RowNumber
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from catalog.models import Category, Product
 from catalog.search import search_filter
@@ -57,9 +57,12 @@ def product_list(
     return qs.order_by(*SORTS.get(sort, SORTS["newest"]))
 
 
-def product_with_photo(digest: str) -> Product | None:
-    """The newest product whose photo has these bytes (``catalog.photos.photo_digest``)."""
-    return Product.objects.filter(photo_sha256=digest).order_by("-id").first() if digest else None
+def product_with_photo(digest: str, excluding: int | None = None) -> Product | None:
+    """The newest product (other than ``excluding``) whose photo has these bytes
+    (``catalog.photos.photo_digest``)."""
+    if not digest:
+        return None
+    return Product.objects.filter(photo_sha256=digest).exclude(pk=excluding).order_by("-id").first()
 
 
 def classification_outcome(product_ids: Iterable[int]) -> dict[str, int]:
@@ -74,18 +77,38 @@ def classification_outcome(product_ids: Iterable[int]) -> dict[str, int]:
 
 def classification_summary(product_ids: Sequence[int]) -> str:
     """What the model did with products just created, for the person who made them: where
-    they went once it has answered (tasks in-process), or that it is at work (a worker)."""
+    they went once it has answered (tasks in-process), that it is at work (a worker), or that
+    it could not be loaded (they wait, and say why)."""
     outcome = classification_outcome(product_ids)
-    if outcome[Product.Status.PENDING]:
+    pending = outcome[Product.Status.PENDING]
+    if pending:
+        waiting = Product.objects.filter(
+            pk__in=list(product_ids), classification_status=Product.Status.PENDING
+        ).exclude(classification_error="")
+        if waiting.count() == pending:  # tasks.waiting_reason: the model could not be loaded
+            return gettext(
+                "The model could not be loaded: they wait, pending, and are classified as soon "
+                "as it can be (their classification error says why)."
+            )
         return gettext("The model is filing them.")
-    return gettext(
-        "The model filed %(filed)d; %(review)d wait in the review queue; %(failed)d could not "
-        "be read."
-    ) % {
-        "filed": outcome[Product.Status.CLASSIFIED],
-        "review": outcome[Product.Status.NEEDS_REVIEW],
-        "failed": outcome[Product.Status.FAILED],
-    }
+    filed, review, failed = (
+        outcome[status]
+        for status in (
+            Product.Status.CLASSIFIED,
+            Product.Status.NEEDS_REVIEW,
+            Product.Status.FAILED,
+        )
+    )
+    parts = [
+        ngettext("The model filed %(count)d", "The model filed %(count)d", filed),
+        ngettext(
+            "%(count)d waits in the review queue", "%(count)d wait in the review queue", review
+        ),
+        ngettext("%(count)d could not be read", "%(count)d could not be read", failed),
+    ]
+    counts = (filed, review, failed)
+    parts = [part % {"count": count} for part, count in zip(parts, counts, strict=True)]
+    return "; ".join(parts) + "."
 
 
 def products_by_photo(digests: Iterable[str]) -> dict[str, str]:

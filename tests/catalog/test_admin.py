@@ -647,6 +647,16 @@ def test_more_photos_than_the_server_takes_are_stopped_before_and_explained_afte
     assert "elige menos a la vez" in response.content.decode()
 
 
+def test_adding_a_photo_the_store_has_saves_it_and_says_which_product_has_it(
+    admin_client, photo_bytes
+):
+    make_product(photo_bytes, name="Falda vaquera")
+    data = {"image": upload(photo_bytes), "name": "Falda", "price": "10", "is_published": "on"}
+    response = admin_client.post(reverse("admin:catalog_product_add"), data, follow=True)
+    assert Product.objects.count() == 2
+    assert "“Falda vaquera” already has this photo" in response.content.decode()
+
+
 def test_adding_a_product_at_0_saves_it_hidden_rather_than_losing_its_photo(
     admin_client, photo_bytes
 ):
@@ -764,9 +774,14 @@ def test_djangos_admin_sentences_read_as_the_shops_spanish(admin_client, photo_b
     added = Category.objects.get(slug="faldas")
     link = f'<a href="{reverse("admin:catalog_category_change", args=[added.pk])}">Faldas</a>'
     assert f"Se ha añadido «{link}» (categoría)." in html and "El categoría" not in html
-    make_product(photo_bytes)  # the list shows its actions once it has a row
+    product = make_product(photo_bytes)  # the list shows its actions once it has a row
     products = admin_client.get(reverse(CHANGELIST)).content.decode()
     assert "Eliminar la selección (productos)" in products and "seleccionado/s" not in products
+    delete = reverse("admin:catalog_product_delete", args=[product.pk])
+    asked = admin_client.get(delete).content.decode()
+    assert (
+        "¿Seguro que quieres borrar «Pantalón» (producto)?" in asked and "los producto" not in asked
+    )
 
 
 @pytest.mark.parametrize(

@@ -104,8 +104,16 @@ def test_the_product_form_guesses_the_category_as_soon_as_a_photo_is_chosen(
         )
     )
     assert "la tienda no tiene categoría" in preview.text and "no está seguro" not in preview.text
-    # a person's file name fills the empty name, as a bulk upload would name the product
+    # a person's file name fills the empty name, as a bulk upload would name the product;
+    # another photo replaces a name made so, never one typed
     assert name.get_attribute("value") == "Corto"
+    (tmp_path / "falda-vaquera.jpg").write_bytes(shorts)
+    chromium.find_element(By.ID, "id_image").send_keys(str(tmp_path / "falda-vaquera.jpg"))
+    WebDriverWait(chromium, 10).until(lambda d: name.get_attribute("value") == "Falda vaquera")
+    name.clear()
+    name.send_keys("Mi falda")
+    chromium.find_element(By.ID, "id_image").send_keys(str(tmp_path / "corto.jpg"))
+    assert name.get_attribute("value") == "Mi falda"
 
 
 def list_fits_the_window(driver) -> bool:

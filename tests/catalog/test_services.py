@@ -16,12 +16,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 from PIL import Image
 
-from catalog import services
+from catalog import selectors, services
 from catalog.models import Category, Product
 from classifier import predictor
 from tests.conftest import SERVED_CLASSES
 from tests.on_commit import tasks
-from tests.photo_files import exif_rotated_jpeg, large_photo, portrait_photo
+from tests.photo_files import another_photo, exif_rotated_jpeg, large_photo, portrait_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -115,6 +115,22 @@ def test_deleting_products_removes_their_photo_files_once_committed(
         callback()
     assert not any(f.storage.exists(f.name) for f in files)
     assert list(Product.objects.all()) == [kept] and kept.image.storage.exists(kept.image.name)
+
+
+def test_the_summary_of_a_batch_says_where_its_products_went(photo_bytes):
+    """Said to whoever made them: at work, waiting for a model that cannot load, or where."""
+    products = [make_product(another_photo(photo_bytes, q), name=f"P{q}") for q in (60, 70, 80)]
+    ids = [p.pk for p in products]
+    with translation.override("en"):
+        assert selectors.classification_summary(ids) == "The model is filing them."
+        Product.objects.filter(pk__in=ids).update(classification_error="model file not found")
+        assert selectors.classification_summary(ids).startswith("The model could not be loaded")
+        statuses = [Product.Status.CLASSIFIED, Product.Status.NEEDS_REVIEW, Product.Status.FAILED]
+        for product, status in zip(products, statuses, strict=True):
+            Product.objects.filter(pk=product.pk).update(classification_status=status)
+        assert selectors.classification_summary(ids) == (
+            "The model filed 1; 1 waits in the review queue; 1 could not be read."
+        )
 
 
 def test_stored_name_never_comes_from_the_client(photo_bytes):

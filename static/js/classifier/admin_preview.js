@@ -77,15 +77,18 @@ for (const container of document.querySelectorAll("[data-photo-preview]")) {
   const input = document.getElementById(container.dataset.for);
   if (!input) continue;
   const name = input.form && input.form.elements.namedItem("name");
+  let filledIn = ""; // the name this page made from the last photo, not one a person typed
   input.addEventListener("change", () => {
     if (!input.files.length) {
       container.hidden = true;
       return;
     }
     preview(container, config, input.files[0]);
-    // a name the person has not typed yet: the file's, as a bulk upload would give it
-    if (name && !name.value.trim()) {
-      name.value = nameFromFile(input.files[0].name, config.cameraFileNames || []);
+    // a name the person has not typed: the file's, as a bulk upload would give it (another
+    // photo chosen replaces the name made from the first)
+    if (name && (!name.value.trim() || name.value === filledIn)) {
+      filledIn = nameFromFile(input.files[0].name, config.cameraFileNames || []);
+      name.value = filledIn;
     }
   });
 }

@@ -207,20 +207,25 @@ class CategoryAdmin(ChangesCatalogOnDelete):
         index looked up on the Model page."""
         if db_field.name != "classifier_label":
             return super().formfield_for_dbfield(db_field, request, **kwargs)
-        choices = [
-            (
-                label.index,
-                f"{label.index} · {in_language(label.name_es, label.name_en)} ({label.name})",
-            )
-            for label in selectors.served_labels()
-        ]
+        taken = {
+            c.classifier_label: c.name for c in Category.objects.exclude(classifier_label=None)
+        }
+        choices = []
+        for label in selectors.served_labels():
+            text = f"{label.index} · {in_language(label.name_es, label.name_en)} ({label.name})"
+            if label.index in taken:  # a class files into one category: say which has it
+                text += f" → {taken[label.index]}"
+            choices.append((label.index, text))
         return forms.TypedChoiceField(
             label=capfirst(db_field.verbose_name),
             choices=[("", "---------"), *choices],
             coerce=int,
             empty_value=None,
             required=False,
-            help_text=db_field.help_text,
+            help_text=_(
+                "The model's class whose products are filed into this category; empty if none. "
+                "A class goes to one category: “→” names the one that has it."
+            ),
         )
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict:

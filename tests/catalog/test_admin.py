@@ -695,6 +695,7 @@ def test_a_category_for_a_class_is_chosen_by_name_goes_last_and_points_to_its_wa
     add = reverse("admin:catalog_category_add")
     page = admin_client.get(add).content.decode()
     assert f'<option value="{skirt.index}">{skirt.index} · Skirts (Skirt)</option>' in page
+    assert ">1 · Trousers (Trouser) → Trousers</option>" in page  # taken: by which category
     last = max(Category.objects.values_list("position", flat=True))
     assert re.search(rf'name="position" value="{last + 1}"', page)
 

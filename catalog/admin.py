@@ -20,7 +20,6 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.templatetags.admin_list import _boolean_icon
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Case, CharField, Count, Max, QuerySet, Value, When
 from django.forms import Form, ModelForm
@@ -47,7 +46,7 @@ from catalog.forms import (
 )
 from catalog.models import Category, Product, ProductReview, TrainingRun, in_language
 from catalog.names import is_camera_file_name, product_name_from_filename
-from catalog.photos import photo_digest
+from catalog.photos import upload_digest
 from catalog.templatetags.store import money
 from classifier import predictor
 from classifier.labels import label_for
@@ -65,6 +64,12 @@ HIDDEN_WITHOUT_PRICE = _(
     "Without a price above 0, a product is hidden from the store: select them in the product "
     "list and use “Set price…”, which can publish them too."
 )
+
+
+def _by_id(queryset: QuerySet[Product]) -> QuerySet[Product]:
+    """The selected products themselves, not the list's filter that picked them ("without a
+    price", "hidden"): it matches none of them once an action has priced or published them."""
+    return Product.objects.filter(pk__in=list(queryset.values_list("pk", flat=True)))
 
 
 def quoted(name: str) -> str:
@@ -88,12 +93,6 @@ STATUS_COLOURS = {
     Product.Status.NEEDS_REVIEW: "#b35c00",
     Product.Status.FAILED: "#c62828",
 }
-
-
-def _label_text(label: int) -> str:
-    """The model class in the admin's language (the served model card's es/en names)."""
-    entry = label_for(selectors.served_labels(), label)
-    return in_language(entry.name_es, entry.name_en)
 
 
 def _percent(value: float | None, digits: int = 0) -> str:
@@ -472,7 +471,7 @@ class ProductAdminBase(admin.ModelAdmin):
             label = product.predicted_label
             category = selectors.filing_categories({label}).get(label)
             name = category.name if category else None
-        return name or _label_text(product.predicted_label)
+        return name or selectors.class_name(product.predicted_label)
 
     @admin.display(description=_("prediction"))
     def prediction(self, product: Product) -> str:
@@ -494,7 +493,7 @@ class ProductAdminBase(admin.ModelAdmin):
             return "—"
         filed_as, label = (
             self.predicted_category_name(product),
-            _label_text(product.predicted_label),
+            selectors.class_name(product.predicted_label),
         )
         if filed_as == label:
             return format_html("<strong>{}</strong> {}", filed_as, _percent(product.confidence))
@@ -652,10 +651,7 @@ class ProductAdminBase(admin.ModelAdmin):
         if "apply" in request.POST:
             form = SetPriceForm(request.POST)
             if form.is_valid():
-                # by id: "without a price", the list's filter, matches none once they are priced
-                queryset = Product.objects.filter(
-                    pk__in=list(queryset.values_list("pk", flat=True))
-                )
+                queryset = _by_id(queryset)
                 price = form.cleaned_data["price"]
                 count = services.products_set_price(products=queryset, price=price)
                 self.message_user(
@@ -682,9 +678,8 @@ class ProductAdminBase(admin.ModelAdmin):
     def publish(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
         """Publish, and say why a selected product is still not in the store: it already was,
         it has no price, it is still named after its camera file, or it waits for a category
-        (a product shows once it is filed). The selection is taken by id first: the list's
-        filter ("without a price", "hidden") no longer matches once they are published."""
-        queryset = Product.objects.filter(pk__in=list(queryset.values_list("pk", flat=True)))
+        (a product shows once it is filed)."""
+        queryset = _by_id(queryset)
         already = queryset.filter(is_published=True).count()
         count = services.products_set_published(products=queryset, published=True)
         self.message_user(
@@ -842,7 +837,7 @@ class ProductAdmin(ProductAdminBase):
         copies: list[str] = []  # "IMG_1.jpg (“Falda plisada”)": one message for them all
         publish = bool(data.get("is_published"))
         camera_named: list[str] = []  # “IMG 2041”: kept hidden, publish or not
-        digests = {upload: _digest(upload) for upload in data["photos"]}
+        digests = {upload: upload_digest(upload) for upload in data["photos"]}
         owners = selectors.products_by_photo(digests.values())
         with transaction.atomic():
             for upload in data["photos"]:
@@ -1165,14 +1160,8 @@ def _probabilities_html(probabilities: list[float] | None, limit: int | None) ->
         "",
         '<div class="percha-prob" style="white-space:nowrap">{} '
         '<span style="color:var(--body-quiet-color)">{}</span></div>',
-        ((_label_text(label), _percent(p)) for label, p in ranked),
+        ((selectors.class_name(label), _percent(p)) for label, p in ranked),
     )
-
-
-def _digest(upload: UploadedFile) -> str:
-    digest = photo_digest(upload.read())
-    upload.seek(0)
-    return digest
 
 
 def _admin_form(form: Form) -> helpers.AdminForm:

@@ -103,6 +103,15 @@ def photo_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def upload_digest(upload: UploadedFile) -> str:
+    """An upload's ``photo_digest``, read before it is saved (is it a copy?), and left at its
+    start for the save. Read only up to the size limit: a larger file is refused by the save."""
+    upload.seek(0)
+    data = upload.read(settings.PERCHA["MAX_UPLOAD_BYTES"] + 1)
+    upload.seek(0)
+    return photo_digest(data)
+
+
 def make_thumbnail(data: bytes) -> ContentFile:
     """A WebP of at most THUMBNAIL_SIDE pixels a side, upright, for the storefront and admin."""
     return _webp(data, THUMBNAIL_SIDE)

@@ -94,14 +94,19 @@ def matching_categories(expression: str, categories: Sequence[Mapping[str, Any]]
     return found | parents | children
 
 
-def search_filter(query: str) -> Q:
+def category_texts() -> list[dict[str, Any]]:
+    """What ``matching_categories`` reads of every category (one query)."""
+    return list(Category.objects.values("pk", "parent_id", *CATEGORY_TEXT))
+
+
+def search_filter(query: str, categories: Sequence[Mapping[str, Any]] | None = None) -> Q:
     """The condition a product meets when every word of ``query`` is in its name, description
     or its category's names and search words. A query without a single word (only punctuation)
-    matches nothing."""
+    matches nothing. ``categories``: ``category_texts()``, when the caller has them already."""
     expressions = [pattern(w) for w in words(query)]
     if not expressions:
         return Q(pk__in=[])
-    categories = list(Category.objects.values("pk", "parent_id", *CATEGORY_TEXT))
+    categories = category_texts() if categories is None else categories
     condition = Q()
     for expression in expressions:
         condition &= (
@@ -116,19 +121,20 @@ def words_found_nowhere(query: str, products: QuerySet[Product]) -> list[str]:
     """The words of ``query`` that no product of ``products`` matches on its own: "blanca" in
     "camiseta blanca", where no product says its colour. One query a word; the storefront
     asks only once a search found nothing."""
-    found_nowhere = []
-    for word in words(query)[:MAX_RELAXED_WORDS]:
-        if not products.filter(search_filter(word)).exists():
-            found_nowhere.append(word)
-    return found_nowhere
+    categories = category_texts()
+    return [
+        word
+        for word in words(query)[:MAX_RELAXED_WORDS]
+        if not products.filter(search_filter(word, categories)).exists()
+    ]
 
 
 def spelling_suggestion(query: str) -> str:
     """The query with each word the categories' names and search words do not know replaced by
     the closest one they do ("zapatilas" → "zapatillas"), or "" when nothing changed."""
     vocabulary: set[str] = set()
-    for texts in Category.objects.values_list(*CATEGORY_TEXT):
-        vocabulary.update(WORD.findall(fold(" ".join(texts))))
+    for category in category_texts():
+        vocabulary.update(WORD.findall(fold(" ".join(category[f] for f in CATEGORY_TEXT))))
     suggested = []
     for word in words(query):
         known = len(word) < 4 or any(re.match(pattern(word), v) for v in vocabulary)

@@ -9,9 +9,9 @@ from django.db.models import Count, F, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils.translation import gettext, ngettext
 
-from catalog.models import Category, Product
+from catalog.models import Category, Product, in_language
 from catalog.search import search_filter
-from classifier.labels import Label, model_groups, model_labels
+from classifier.labels import Label, label_for, model_groups, model_labels
 
 SORTS = {"newest": ("-created_at", "-id"), "price": ("price", "id"), "-price": ("-price", "id")}
 
@@ -213,6 +213,12 @@ def served_labels() -> tuple[Label, ...]:
     """The classes of the model the store serves (``PERCHA["MODEL_PATH"]``), from its card:
     after a promotion the store names and files the new model's classes without a deploy."""
     return model_labels(settings.PERCHA["MODEL_PATH"])
+
+
+def class_name(label: int) -> str:
+    """The served model's class in the request's language ("Sombreros"), from its card."""
+    found = label_for(served_labels(), label)
+    return in_language(found.name_es, found.name_en)
 
 
 def filing_categories(labels: Iterable[int]) -> dict[int, Category]:

@@ -31,6 +31,7 @@ def product_page_meta(request: HttpRequest, product: Product) -> dict[str, Any]:
     url = request.build_absolute_uri(product.get_absolute_url())
     photo = request.build_absolute_uri((product.display or product.image).url)
     description = Truncator(strip_tags(product.description)).words(30) or product.name
+    price = f"{product.price:.2f}"  # schema.org and Open Graph: a dot, two decimals
     data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "Product",
@@ -41,7 +42,7 @@ def product_page_meta(request: HttpRequest, product: Product) -> dict[str, Any]:
         "offers": {
             "@type": "Offer",
             "url": url,
-            "price": f"{product.price:.2f}",
+            "price": price,
             "priceCurrency": CURRENCY,
             "availability": "https://schema.org/InStock",
         },
@@ -52,7 +53,7 @@ def product_page_meta(request: HttpRequest, product: Product) -> dict[str, Any]:
         "url": url,
         "photo": photo,
         "description": description,
-        "price": f"{product.price:.2f}",
+        "price": price,
         "currency": CURRENCY,
         "site_name": SITE_NAME,
         "json_ld": json.dumps(data, ensure_ascii=False).translate(_SCRIPT_ESCAPES),

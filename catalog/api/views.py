@@ -41,9 +41,8 @@ from catalog.api import serializers as s
 from catalog.api.errors import ErrorSerializer
 from catalog.api.permissions import IsStaffOrReadOnly, is_staff
 from catalog.api.throttles import ClassifyAnonThrottle, ClassifyThrottled
-from catalog.models import Category, Product, in_language
-from catalog.photos import photo_digest, photo_error_message, read_upload, validated_photo
-from classifier.labels import label_for
+from catalog.models import Category, Product
+from catalog.photos import photo_error_message, upload_digest, validated_photo
 from classifier.predictor import ModelUnavailable
 
 logger = logging.getLogger(__name__)
@@ -73,12 +72,6 @@ LOCATION = OpenApiParameter(
 
 # GET /api/products/ parameters whose answers are cached (not search: free text).
 LIST_CACHED_PARAMS = frozenset({"category", "status", "ordering", "page", "page_size"})
-
-
-def class_name(label: int) -> str:
-    """The model's class in the caller's language ("Sombreros"), from the served card."""
-    found = label_for(selectors.served_labels(), label)
-    return in_language(found.name_es, found.name_en)
 
 
 def plain(data: Any) -> Any:
@@ -265,9 +258,8 @@ class ProductViewSet(GenericViewSet):
         payload.is_valid(raise_exception=True)
         data = dict(payload.validated_data)
         if not data.pop("duplicate"):
-            with service_errors("image"):
-                digest = photo_digest(read_upload(data["image"]))
-            if (existing := selectors.product_with_photo(digest)) is not None:
+            existing = selectors.product_with_photo(upload_digest(data["image"]))
+            if existing is not None:
                 return self.duplicate_response(existing)
         with service_errors("image"):
             product = services.product_create(**data)
@@ -415,7 +407,7 @@ class ProductViewSet(GenericViewSet):
                     "one with POST /api/products/%(id)s/category/, or create a category for "
                     "that class."
                 )
-                % {"class": class_name(label), "id": product.pk},
+                % {"class": selectors.class_name(label), "id": product.pk},
                 code="no_category",
             )
         return self.product_response(
